@@ -1,0 +1,139 @@
+//! Our note type. **Frozen**: its id, field names and order, template names and order,
+//! and every field and template `id` must never change, or updates stop reaching notes
+//! already in Anki (docs/anki-package-format.md §5.4). Template text and CSS may change;
+//! [`MOD`] must then go up.
+
+use serde_json::{json, Value};
+
+/// The note type's id (Anki matches note types by id only).
+pub const ID: i64 = 1_795_651_200_417;
+/// Name shown in Anki.
+pub const NAME: &str = "notes2anki";
+/// Seconds; raise it (to the time of the change) whenever templates or CSS change.
+pub const MOD: i64 = 1_795_651_200;
+
+/// Field names with their stable ids, in their frozen order.
+pub const FIELDS: [(&str, i64); 6] = [
+    ("Term", 4_711_902_331_874_522_401),
+    ("Definition", 6_180_447_205_913_806_713),
+    ("Context", 2_954_120_677_043_219_845),
+    ("Source", 8_403_315_560_127_774_029),
+    ("Id", 1_337_208_946_518_650_377),
+    ("Reverse", 7_062_591_884_330_142_163),
+];
+/// Index of the `Reverse` field: a card of template 1 exists only when it is non-empty.
+pub const REVERSE_FIELD: usize = 5;
+
+/// Template names with their stable ids, in their frozen order.
+pub const TEMPLATES: [(&str, i64); 2] = [
+    ("Card", 5_518_093_472_660_109_287),
+    ("Reverse", 3_276_840_119_905_437_551),
+];
+
+const FRONT: &str = r#"{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
+<div class="n2a-term">{{Term}}</div>"#;
+
+const BACK: &str = r#"{{FrontSide}}
+<hr id="answer">
+<div class="n2a-definition">{{Definition}}</div>
+{{#Source}}<div class="n2a-source">{{Source}}</div>{{/Source}}"#;
+
+const REVERSE_FRONT: &str = r#"{{#Reverse}}{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
+<div class="n2a-definition">{{Definition}}</div>{{/Reverse}}"#;
+
+const REVERSE_BACK: &str = r#"{{FrontSide}}
+<hr id="answer">
+<div class="n2a-term">{{Term}}</div>
+{{#Source}}<div class="n2a-source">{{Source}}</div>{{/Source}}"#;
+
+const CSS: &str = r#".card {
+  font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue",
+    "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI", "Yu Gothic", Meiryo,
+    "Noto Sans CJK JP", "Noto Sans JP", "Source Han Sans", "PingFang SC",
+    "Microsoft YaHei", "Noto Sans CJK SC", "Apple SD Gothic Neo", "Malgun Gothic",
+    sans-serif;
+  font-size: 20px;
+  line-height: 1.6;
+  text-align: left;
+  color: #1f2328;
+  background-color: #ffffff;
+  max-width: 44em;
+  margin: 0 auto;
+  padding: 0 0.75em;
+  overflow-wrap: anywhere;
+}
+.n2a-context { font-size: 0.7em; color: #57606a; margin-bottom: 0.4em; }
+.n2a-term { font-size: 1.2em; font-weight: 600; }
+.n2a-definition { margin-top: 0.5em; }
+.n2a-definition ul, .n2a-definition ol { padding-left: 1.4em; margin: 0.3em 0; }
+.n2a-source { font-size: 0.6em; color: #8c959f; margin-top: 1.5em; }
+.card img { max-width: 100%; height: auto; }
+.card code {
+  font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Noto Sans Mono CJK JP", monospace;
+  font-size: 0.9em; background: #f6f8fa; border-radius: 4px; padding: 0.1em 0.3em;
+}
+.card pre { background: #f6f8fa; padding: 0.6em; border-radius: 6px; overflow-x: auto; }
+.card pre code { background: none; padding: 0; }
+.card table { border-collapse: collapse; margin: 0.5em 0; display: block; overflow-x: auto; }
+.card th, .card td { border: 1px solid #d0d7de; padding: 0.25em 0.6em; }
+.card th { background: #f6f8fa; }
+.card a { color: #0969da; }
+.card blockquote { border-left: 0.25em solid #d0d7de; margin: 0.5em 0; padding-left: 0.8em; color: #57606a; }
+.nightMode.card, .night_mode .card { color: #e6edf3; background-color: #0d1117; }
+.nightMode .n2a-context, .night_mode .n2a-context,
+.nightMode .card blockquote, .night_mode .card blockquote { color: #9198a1; }
+.nightMode .n2a-source, .night_mode .n2a-source { color: #6e7681; }
+.nightMode .card code, .nightMode .card pre, .nightMode .card th,
+.night_mode .card code, .night_mode .card pre, .night_mode .card th { background: #161b22; }
+.nightMode .card th, .nightMode .card td, .night_mode .card th, .night_mode .card td { border-color: #30363d; }
+.nightMode .card a, .night_mode .card a { color: #4493f8; }
+@media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.4em; } }
+"#;
+
+/// The note type as schema-11 JSON (the value of its entry in `col.models`).
+pub fn json(deck_id: i64) -> Value {
+    let fields: Vec<Value> = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(ord, (name, id))| {
+            json!({
+                "name": name, "ord": ord, "id": id,
+                "sticky": false, "rtl": false, "font": "Arial", "size": 20,
+                "media": [], "description": "", "plainText": false,
+                "collapsed": false, "excludeFromSearch": false,
+            })
+        })
+        .collect();
+    let formats = [(FRONT, BACK), (REVERSE_FRONT, REVERSE_BACK)];
+    let templates: Vec<Value> = TEMPLATES
+        .iter()
+        .zip(formats)
+        .enumerate()
+        .map(|(ord, ((name, id), (qfmt, afmt)))| {
+            json!({
+                "name": name, "ord": ord, "id": id, "qfmt": qfmt, "afmt": afmt,
+                "bqfmt": "", "bafmt": "", "did": null, "bfont": "", "bsize": 0,
+            })
+        })
+        .collect();
+    json!({
+        "id": ID,
+        "name": NAME,
+        "type": 0,
+        "mod": MOD,
+        "usn": -1,
+        "sortf": 0,
+        "did": deck_id,
+        "tmpls": templates,
+        "flds": fields,
+        "css": CSS,
+        "latexPre": "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
+        "latexPost": "\\end{document}",
+        "latexsvg": false,
+        // Legacy clients decide which templates make cards from `req`:
+        // the card needs Term; the reverse card needs Reverse.
+        "req": [[0, "any", [0]], [1, "all", [REVERSE_FIELD]]],
+        "tags": [],
+        "vers": [],
+    })
+}

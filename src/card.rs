@@ -1,0 +1,57 @@
+//! The model the pipeline passes along: cards, and the images they reference.
+
+use std::path::PathBuf;
+
+/// Where something is in the notes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// An image referenced from a card, as written in the notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// `src` exactly as written (still percent-encoded, if it was).
+    pub src: String,
+    pub location: Location,
+}
+
+/// One `term: definition` pair, with everything needed to make a note.
+///
+/// `term_html` and `definition_html` hold image placeholders (see
+/// [`crate::parse::image_placeholder`]) that the media stage replaces with file names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// The file's own deck name (the first `#` heading, or the file stem).
+    pub deck: String,
+    /// Section headings above the card, outermost first.
+    pub sections: Vec<String>,
+    /// Terms (or shortened prose) of the items above the card, outermost first.
+    pub context: Vec<String>,
+    pub term_html: String,
+    /// The term as plain text: markup removed, white space collapsed.
+    pub term_text: String,
+    pub definition_html: String,
+    /// `<!-- anki: reverse -->` on the item.
+    pub reverse: bool,
+    /// `<!-- anki: id=… -->` on the item.
+    pub pinned_id: Option<String>,
+    /// Images referenced from the term and definition, in order; index = placeholder number.
+    pub images: Vec<ImageRef>,
+    pub location: Location,
+}
+
+impl Card {
+    /// The context as shown on the card and used for identity: ancestors joined by ` › `.
+    pub fn context_text(&self) -> String {
+        self.context.join(" › ")
+    }
+}

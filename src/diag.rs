@@ -1,0 +1,66 @@
+//! Diagnostics: every problem the tool finds, with the file and line it is about.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One message about one place in the notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: PathBuf,
+    /// 1-based line; 0 when the message is about the whole file.
+    pub line: usize,
+    /// 1-based column in characters; 0 when unknown.
+    pub col: usize,
+    pub severity: Severity,
+    /// A stable, kebab-case code listed in the README.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn warning(
+        path: impl Into<PathBuf>,
+        (line, col): (usize, usize),
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            path: path.into(),
+            line,
+            col,
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `path:line:col: severity[code]: message`, the format editors and CI understand.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.col > 0 {
+                write!(f, ":{}", self.col)?;
+            }
+        }
+        write!(f, ": {}[{}]: {}", self.severity, self.code, self.message)
+    }
+}

@@ -1,0 +1,97 @@
+//! A card's identity and the guid derived from it.
+//!
+//! **Frozen**: changing anything here changes every guid, and every user's next import
+//! would duplicate all their notes. The README documents this function with test vectors.
+
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+/// Namespace mixed into every guid, so our guids never collide with another tool's.
+const NAMESPACE: &[u8] = b"notes2anki/identity/v1";
+
+/// Unicode NFC, every run of white space (U+3000 included) collapsed to one space, trimmed.
+///
+/// Markup is removed before this, by the parser, which builds the plain text from
+/// Markdown events (text and code kept, HTML and formatting dropped).
+pub fn normalize(text: &str) -> String {
+    let nfc: String = text.nfc().collect();
+    let mut out = String::with_capacity(nfc.len());
+    for word in nfc.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The guid of a card known by (deck, context, term), each normalised.
+///
+/// SHA-256 over the namespace and the three parts, each preceded by its length in
+/// bytes (u64, little-endian) so no choice of text can make two identities collide;
+/// the first 12 bytes as 24 lowercase hex digits.
+pub fn guid(deck: &str, context: &str, term: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(NAMESPACE);
+    for part in [deck, context, term] {
+        let part = normalize(part);
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex(&hasher.finalize()[..12])
+}
+
+/// The guid of the `n`-th (n ≥ 2) card sharing one identity within a package.
+pub fn nth_guid(base: &str, n: usize) -> String {
+    guid(base, "#duplicate", &n.to_string())
+}
+
+/// The guid of a card pinned with `<!-- anki: id=… -->`.
+pub fn pinned_guid(deck: &str, id: &str) -> String {
+    guid(deck, "#pinned", id)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_collapses_white_space_and_composes() {
+        assert_eq!(normalize("  a\u{3000}\u{3000}b \n c "), "a b c");
+        // e + combining acute → é
+        assert_eq!(normalize("cafe\u{301}"), "caf\u{e9}");
+        assert_eq!(normalize("Case Kept"), "Case Kept");
+    }
+
+    #[test]
+    fn guid_ignores_white_space_and_composition() {
+        assert_eq!(guid("D", "", "a  b"), guid("D", "", "a\u{3000}b"));
+        assert_eq!(guid("D", "", "caf\u{e9}"), guid("D", "", "cafe\u{301}"));
+        assert_ne!(guid("D", "", "Term"), guid("D", "", "term"));
+        // Length prefixes keep the parts apart.
+        assert_ne!(guid("ab", "", "c"), guid("a", "", "bc"));
+    }
+
+    /// The README's test vectors. These must never change.
+    #[test]
+    fn guid_test_vectors() {
+        assert_eq!(guid("Techstock", "", "AWS Organizations"), "PLACEHOLDER1");
+        assert_eq!(
+            guid(
+                "Techstock",
+                "AWS Organizations › 利用可能な機能セット",
+                "全ての機能"
+            ),
+            "PLACEHOLDER2"
+        );
+        assert_eq!(guid("Deck", "", "Term"), "PLACEHOLDER3");
+    }
+}

@@ -1,0 +1,210 @@
+//! The `notes2anki` command: arguments → options, run, print diagnostics, exit code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use notes2anki::{build, extract, Error, Options};
+
+/// Turn the Markdown notes you already write into Anki decks.
+///
+/// Every list item that reads `term: definition` becomes a card; the file's `#` heading
+/// names its deck, other headings become tags. Re-importing a rebuilt deck updates the
+/// cards already in Anki instead of duplicating them.
+#[derive(Debug, Parser)]
+#[command(name = "notes2anki", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write an Anki package (.apkg) from the notes.
+    ///
+    /// Import the package in Anki with File → Import; importing a newer build updates
+    /// the notes already there.
+    Build {
+        #[command(flatten)]
+        notes: NotesArgs,
+        /// Where to write the package [default: out/<stem of the first input>.apkg]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Make no network request (remote images come from the cache only).
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Print the cards the notes give, one JSON object per line, without writing anything.
+    Cards {
+        #[command(flatten)]
+        notes: NotesArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct NotesArgs {
+    /// Markdown files or folders of them [default: notes]
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Put every deck under a parent deck NAME (NAME::Techstock).
+    #[arg(long, value_name = "NAME")]
+    deck: Option<String>,
+    /// Turn sections (## headings) into subdecks instead of tags.
+    #[arg(long)]
+    subdecks: bool,
+    /// Give every card a reverse card too (definition → term).
+    #[arg(long)]
+    reverse: bool,
+}
+
+impl NotesArgs {
+    fn options(self, offline: bool) -> Options {
+        let inputs = if self.inputs.is_empty() {
+            vec![PathBuf::from("notes")]
+        } else {
+            self.inputs
+        };
+        Options {
+            inputs,
+            parent_deck: self.deck.filter(|d| !d.trim().is_empty()),
+            subdecks: self.subdecks,
+            reverse: self.reverse,
+            offline,
+            now: now(),
+        }
+    }
+}
+
+/// The time, from `SOURCE_DATE_EPOCH` when set (reproducible builds, tests).
+fn now() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        })
+}
+
+/// One line of `cards`.
+#[derive(Serialize)]
+struct CardLine<'a> {
+    guid: &'a str,
+    deck: &'a str,
+    term: &'a str,
+    definition: &'a str,
+    context: &'a str,
+    tags: &'a [String],
+    location: String,
+    media: &'a [String],
+}
+
+fn default_output(inputs: &[PathBuf]) -> PathBuf {
+    let stem = inputs
+        .first()
+        .and_then(|p| {
+            let p = if p.as_os_str() == "." {
+                std::env::current_dir().ok()?
+            } else {
+                p.clone()
+            };
+            p.file_stem().map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "notes".into());
+    PathBuf::from("out").join(format!("{stem}.apkg"))
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let stderr = &mut std::io::stderr().lock();
+    match cli.command {
+        Command::Build {
+            notes,
+            output,
+            offline,
+        } => {
+            let options = notes.options(offline);
+            let output = output.unwrap_or_else(|| default_output(&options.inputs));
+            let (summary, diagnostics) = build(&options, &output)?;
+            for d in &diagnostics {
+                let _ = writeln!(stderr, "{d}");
+            }
+            let _ = writeln!(
+                stderr,
+                "wrote {}: {}, {} in {}, {}, {}",
+                summary.output.display(),
+                plural(summary.cards, "card"),
+                plural(summary.notes, "note"),
+                plural(summary.decks, "deck"),
+                plural(summary.media, "media file"),
+                plural(diagnostics.len(), "warning"),
+            );
+        }
+        Command::Cards { notes } => {
+            let options = notes.options(true);
+            let extracted = extract(&options)?;
+            let mut stdout = std::io::stdout().lock();
+            for note in &extracted.notes {
+                let line = CardLine {
+                    guid: &note.guid,
+                    deck: &note.deck,
+                    term: &note.term,
+                    definition: &note.definition,
+                    context: &note.context,
+                    tags: &note.tags,
+                    location: note.location.to_string(),
+                    media: &note.media,
+                };
+                let json = serde_json::to_string(&line).unwrap_or_default();
+                if writeln!(stdout, "{json}").is_err() {
+                    break; // the reader went away (`| head`)
+                }
+            }
+            for d in &extracted.diagnostics {
+                let _ = writeln!(stderr, "{d}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn default_output_uses_the_first_input_stem() {
+        assert_eq!(
+            default_output(&[PathBuf::from("notes")]),
+            PathBuf::from("out/notes.apkg")
+        );
+        assert_eq!(
+            default_output(&[PathBuf::from("x/techstock.md")]),
+            PathBuf::from("out/techstock.apkg")
+        );
+    }
+}

@@ -1,0 +1,487 @@
+//! Markdown → cards. Pure: no I/O, no clock. Owns the pulldown-cmark options.
+//!
+//! The walk follows `docs/notes-format.md`: list items whose first paragraph reads
+//! `term: definition`, definition lists, nested cards with their context chain, image
+//! paragraphs after a list, and the `<!-- anki: … -->` comments.
+
+mod directive;
+mod render;
+mod separator;
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::card::{Card, ImageRef, Location};
+use crate::diag::Diagnostic;
+use crate::identity::normalize;
+use crate::source::Source;
+use directive::Directives;
+pub use render::escape as escape_attr;
+pub use render::image_placeholder;
+use render::{img_sources, matching_end, plain_text, render_html, FoundImage};
+use separator::{reads_as_term, split, Spanned};
+
+/// Every Markdown extension the notes may use, chosen in one place.
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_MATH
+        | Options::ENABLE_DEFINITION_LIST
+        | Options::ENABLE_TASKLISTS
+}
+
+/// What one file gives.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub cards: Vec<Card>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses one file into cards (in the order they appear) and diagnostics.
+///
+/// `default_deck` names the deck when the file has no `#` heading (the file's stem).
+pub fn parse(source: &Source, default_deck: &str) -> Parsed {
+    let events: Vec<Spanned<'_>> = Parser::new_ext(&source.text, markdown_options())
+        .into_offset_iter()
+        .collect();
+    let events = drop_skipped_items(events);
+    let deck_heading = events.iter().position(|(e, _)| {
+        matches!(
+            e,
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            })
+        )
+    });
+    let deck = deck_heading
+        .map(|i| normalize(&plain_text(&events[i + 1..matching_end(&events, i)])))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| default_deck.to_string());
+    let mut walker = Walker {
+        source,
+        events: &events,
+        deck,
+        deck_heading,
+        sections: Vec::new(),
+        parsed: Parsed::default(),
+        used_images: BTreeSet::new(),
+        last_top_card: None,
+    };
+    walker.blocks(0..events.len(), &[], true);
+    walker.warn_unused_images();
+    walker.parsed
+}
+
+/// `<!-- anki: skip -->` removes the item and everything under it, before anything else.
+fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
+    let mut kept = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        if matches!(events[i].0, Event::Start(Tag::Item)) {
+            let end = matching_end(&events, i);
+            let (first, _) = first_paragraph(&events, i, end);
+            if Directives::find(&events[first]).skip {
+                i = end + 1;
+                continue;
+            }
+        }
+        kept.push(events[i].clone());
+        i += 1;
+    }
+    kept
+}
+
+/// The item's first paragraph (inline events) and where the rest of its content starts.
+fn first_paragraph(events: &[Spanned<'_>], item: usize, end: usize) -> (Range<usize>, usize) {
+    let first = item + 1;
+    if first < end && matches!(events[first].0, Event::Start(Tag::Paragraph)) {
+        let para_end = matching_end(events, first);
+        return (first + 1..para_end, para_end + 1);
+    }
+    let mut k = first;
+    while k < end && is_inline(&events[k].0) {
+        k += 1;
+    }
+    (first..k, k)
+}
+
+fn is_inline(event: &Event<'_>) -> bool {
+    match event {
+        Event::Start(tag) => matches!(
+            tag,
+            Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript
+                | Tag::Link { .. }
+                | Tag::Image { .. }
+        ),
+        Event::End(tag) => matches!(
+            tag,
+            TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link
+                | TagEnd::Image
+        ),
+        Event::Text(_)
+        | Event::Code(_)
+        | Event::InlineMath(_)
+        | Event::InlineHtml(_)
+        | Event::SoftBreak
+        | Event::HardBreak
+        | Event::FootnoteReference(_)
+        | Event::TaskListMarker(_) => true,
+        _ => false,
+    }
+}
+
+/// Shortens a prose item for the context chain: trailing `。．.:：` and spaces trimmed,
+/// cut to 40 characters with `…`.
+fn prose_label(text: &str) -> String {
+    let text = normalize(text);
+    let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "。．.:：".contains(c));
+    if trimmed.chars().count() > 40 {
+        let cut: String = trimmed.chars().take(40).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        trimmed.to_string()
+    }
+}
+
+struct Walker<'s, 'e> {
+    source: &'s Source,
+    events: &'e [Spanned<'s>],
+    deck: String,
+    deck_heading: Option<usize>,
+    sections: Vec<(HeadingLevel, String)>,
+    parsed: Parsed,
+    /// Byte offsets of the image references that ended in a card.
+    used_images: BTreeSet<usize>,
+    /// The last card made from a top-level item in the current section.
+    last_top_card: Option<usize>,
+}
+
+impl Walker<'_, '_> {
+    fn location(&self, offset: usize) -> Location {
+        let (line, col) = self.source.line_col(offset);
+        Location {
+            path: self.source.path.clone(),
+            line,
+            col,
+        }
+    }
+
+    fn warn(&mut self, offset: usize, code: &'static str, message: String) {
+        let loc = self.location(offset);
+        self.parsed.diagnostics.push(Diagnostic::warning(
+            loc.path,
+            (loc.line, loc.col),
+            code,
+            message,
+        ));
+    }
+
+    /// Walks a run of blocks; `top` is true at the document level.
+    fn blocks(&mut self, range: Range<usize>, context: &[String], top: bool) {
+        let mut i = range.start;
+        while i < range.end {
+            let end = match self.events[i].0 {
+                Event::Start(_) => matching_end(self.events, i),
+                _ => i,
+            };
+            match &self.events[i].0 {
+                Event::Start(Tag::Heading { level, .. }) if top => self.heading(i, end, *level),
+                Event::Start(Tag::List(_)) => self.list(i, end, context, top),
+                Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context),
+                Event::Start(Tag::BlockQuote(_)) => self.blocks(i + 1..end, context, top),
+                Event::Start(Tag::Paragraph | Tag::HtmlBlock) if top => {
+                    self.maybe_floating_images(i, end)
+                }
+                _ => {}
+            }
+            i = end + 1;
+        }
+    }
+
+    fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
+        self.last_top_card = None;
+        if Some(start) == self.deck_heading {
+            return;
+        }
+        let text = normalize(&plain_text(&self.events[start + 1..end]));
+        while self.sections.last().is_some_and(|(l, _)| *l >= level) {
+            self.sections.pop();
+        }
+        self.sections.push((level, text));
+    }
+
+    fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+        let mut i = start + 1;
+        while i < end {
+            let item_end = matching_end(self.events, i);
+            if matches!(self.events[i].0, Event::Start(Tag::Item)) {
+                self.item(i, item_end, context, top);
+            }
+            i = item_end + 1;
+        }
+    }
+
+    fn item(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+        let (first, rest) = first_paragraph(self.events, start, end);
+        let offset = self.events[start].1.start;
+        let directives = Directives::find(&self.events[first.clone()]);
+        for unknown in &directives.unknown {
+            self.warn(
+                offset,
+                "unknown-directive",
+                format!("unknown `anki:` comment `{unknown}`; known: skip, reverse, id=…"),
+            );
+        }
+        let first_events = directives.strip(&self.events[first]);
+        let label = match split(&first_events) {
+            Some(parts) if reads_as_term(&prose_text(&parts.term)) => {
+                let nested = &self.events[rest..end];
+                let term_text = normalize(&plain_text(&parts.term));
+                self.card(
+                    offset,
+                    context,
+                    top,
+                    &directives,
+                    &parts.term,
+                    &[&parts.definition, nested],
+                    &term_text,
+                );
+                term_text
+            }
+            _ => prose_label(&plain_text(&first_events)),
+        };
+        let mut inner = context.to_vec();
+        if !label.is_empty() {
+            inner.push(label);
+        }
+        self.blocks(rest..end, &inner, false);
+    }
+
+    fn definition_list(&mut self, start: usize, end: usize, context: &[String]) {
+        let mut i = start + 1;
+        while i < end {
+            let title_end = matching_end(self.events, i);
+            if !matches!(self.events[i].0, Event::Start(Tag::DefinitionListTitle)) {
+                i = title_end + 1;
+                continue;
+            }
+            let offset = self.events[i].1.start;
+            let directives = Directives::find(&self.events[i + 1..title_end]);
+            let term = directives.strip(&self.events[i + 1..title_end]);
+            let term_text = normalize(&plain_text(&term));
+            let mut definitions: Vec<&[Spanned<'_>]> = Vec::new();
+            let mut j = title_end + 1;
+            while j < end
+                && matches!(
+                    self.events[j].0,
+                    Event::Start(Tag::DefinitionListDefinition)
+                )
+            {
+                let def_end = matching_end(self.events, j);
+                definitions.push(&self.events[j + 1..def_end]);
+                j = def_end + 1;
+            }
+            if !term_text.is_empty() {
+                self.card(
+                    offset,
+                    context,
+                    false,
+                    &directives,
+                    &term,
+                    &definitions,
+                    &term_text,
+                );
+                let mut inner = context.to_vec();
+                inner.push(term_text);
+                let mut k = title_end + 1;
+                while k < j {
+                    let def_end = matching_end(self.events, k);
+                    self.blocks(k + 1..def_end, &inner, false);
+                    k = def_end + 1;
+                }
+            }
+            i = j;
+        }
+    }
+
+    /// Makes a card, or warns when the term has nothing to define it.
+    #[allow(clippy::too_many_arguments)]
+    fn card(
+        &mut self,
+        offset: usize,
+        context: &[String],
+        top: bool,
+        directives: &Directives,
+        term: &[Spanned<'_>],
+        definition_parts: &[&[Spanned<'_>]],
+        term_text: &str,
+    ) {
+        let location = self.location(offset);
+        let mut images = Vec::new();
+        let term_html = self.render(term, &mut images).trim().to_string();
+        let definition_html = definition_parts
+            .iter()
+            .map(|part| self.render(part, &mut images).trim().to_string())
+            .filter(|html| !html.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if definition_html.is_empty() {
+            self.warn(
+                offset,
+                "empty-definition",
+                format!(
+                    "`{term_text}` has a term but no definition or nested content; no card made"
+                ),
+            );
+            return;
+        }
+        if top {
+            self.last_top_card = Some(self.parsed.cards.len());
+        }
+        self.parsed.cards.push(Card {
+            deck: self.deck.clone(),
+            sections: self.sections.iter().map(|(_, s)| s.clone()).collect(),
+            context: context.to_vec(),
+            term_html,
+            term_text: term_text.to_string(),
+            definition_html,
+            reverse: directives.reverse,
+            pinned_id: directives.id.clone(),
+            images,
+            location,
+        });
+    }
+
+    /// Renders events, recording every image reference as the card's and as used.
+    fn render(&mut self, events: &[Spanned<'_>], images: &mut Vec<ImageRef>) -> String {
+        let mut found = Vec::new();
+        let html = render_html(events, &mut |img: FoundImage| {
+            found.push(img);
+            images.len() + found.len() - 1
+        });
+        for img in found {
+            self.used_images.insert(img.offset);
+            let location = self.location(img.offset);
+            images.push(ImageRef {
+                src: img.src,
+                location,
+            });
+        }
+        html
+    }
+
+    /// A paragraph made only of images, outside any list, joins the top-level card before it.
+    fn maybe_floating_images(&mut self, start: usize, end: usize) {
+        let block = &self.events[start..=end];
+        if !only_images(block) {
+            return;
+        }
+        let Some(index) = self.last_top_card else {
+            return; // reported as unused images
+        };
+        let mut images = std::mem::take(&mut self.parsed.cards[index].images);
+        let html = self.render(block, &mut images);
+        let card = &mut self.parsed.cards[index];
+        card.images = images;
+        card.definition_html.push('\n');
+        card.definition_html.push_str(html.trim());
+    }
+
+    /// Every image reference that ended in no card gets a warning.
+    fn warn_unused_images(&mut self) {
+        let mut unused = Vec::new();
+        for (i, (event, range)) in self.events.iter().enumerate() {
+            match event {
+                Event::Start(Tag::Image { dest_url, .. }) => {
+                    if !self.used_images.contains(&range.start) {
+                        unused.push((range.start, dest_url.to_string()));
+                    }
+                }
+                Event::Html(html) | Event::InlineHtml(html) => {
+                    for (src, at) in img_sources(html) {
+                        if !self.used_images.contains(&(range.start + at)) {
+                            unused.push((range.start + at, src));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let _ = i;
+        }
+        for (offset, src) in unused {
+            self.warn(
+                offset,
+                "unused-image",
+                format!("image `{src}` is in no card, so it is not in the deck"),
+            );
+        }
+    }
+}
+
+/// The text a term is judged by: plain text outside code and math.
+fn prose_text(events: &[Spanned<'_>]) -> String {
+    events
+        .iter()
+        .map(|(e, _)| match e {
+            Event::Text(t) => t.as_ref(),
+            _ => " ",
+        })
+        .collect()
+}
+
+/// True for a block holding images and white space only.
+fn only_images(block: &[Spanned<'_>]) -> bool {
+    let mut depth = 0usize;
+    let mut any = false;
+    for (event, _) in block {
+        match event {
+            Event::Start(Tag::Image { .. }) => {
+                depth += 1;
+                any = true;
+            }
+            Event::End(TagEnd::Image) => depth -= 1,
+            _ if depth > 0 => {}
+            Event::Start(Tag::Paragraph | Tag::HtmlBlock)
+            | Event::End(TagEnd::Paragraph | TagEnd::HtmlBlock)
+            | Event::SoftBreak
+            | Event::HardBreak => {}
+            Event::Text(t) if t.trim().is_empty() => {}
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let sources = img_sources(h);
+                if sources.is_empty() && !h.trim().is_empty() {
+                    return false;
+                }
+                any |= !sources.is_empty();
+                if !without_img_tags(h).trim().is_empty() {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    any
+}
+
+fn without_img_tags(html: &str) -> String {
+    let mut rest = html.to_string();
+    while let Some(at) = rest.to_ascii_lowercase().find("<img") {
+        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        rest.replace_range(at..end, "");
+    }
+    rest
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,310 @@
+//! Turning Markdown events into the HTML that goes into Anki fields.
+//!
+//! Images become placeholders numbered per card (the media stage swaps in file names),
+//! math becomes MathJax delimiters, the rest is pulldown-cmark's HTML.
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+
+use super::separator::Spanned;
+
+/// The placeholder standing for the `n`-th image of a card until media are resolved.
+/// Private-use code points: they never come out of the Markdown renderer.
+pub fn image_placeholder(n: usize) -> String {
+    format!("\u{e000}{n}\u{e001}")
+}
+
+/// An image found while rendering: its `src` as written and its byte offset.
+pub(crate) struct FoundImage {
+    pub src: String,
+    pub offset: usize,
+}
+
+/// Renders events to HTML; `on_image` is called for every image and returns its number.
+pub(crate) fn render_html(
+    events: &[Spanned<'_>],
+    on_image: &mut dyn FnMut(FoundImage) -> usize,
+) -> String {
+    let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        let (event, range) = &events[i];
+        match event {
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) => {
+                let end = matching_end(events, i);
+                let alt = plain_text(&events[i + 1..end]);
+                let n = on_image(FoundImage {
+                    src: dest_url.to_string(),
+                    offset: range.start,
+                });
+                let mut html = format!(
+                    "<img src=\"{}\" alt=\"{}\"",
+                    image_placeholder(n),
+                    escape(&alt)
+                );
+                if !title.is_empty() {
+                    html.push_str(&format!(" title=\"{}\"", escape(title)));
+                }
+                html.push('>');
+                out.push(Event::InlineHtml(html.into()));
+                i = end + 1;
+                continue;
+            }
+            Event::Html(text) | Event::InlineHtml(text) if has_img_tag(text) => {
+                let html = rewrite_img_tags(text, range.start, on_image);
+                out.push(match event {
+                    Event::Html(_) => Event::Html(html.into()),
+                    _ => Event::InlineHtml(html.into()),
+                });
+            }
+            Event::InlineMath(tex) => {
+                out.push(Event::InlineHtml(format!("\\({}\\)", escape(tex)).into()))
+            }
+            Event::DisplayMath(tex) => {
+                out.push(Event::InlineHtml(format!("\\[{}\\]", escape(tex)).into()))
+            }
+            other => out.push(other.clone()),
+        }
+        i += 1;
+    }
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, out.into_iter());
+    html
+}
+
+/// Index of the `End` matching the `Start` at `start` (or the last event if unbalanced).
+pub(crate) fn matching_end(events: &[Spanned<'_>], start: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, (event, _)) in events.iter().enumerate().skip(start) {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth -= 1;
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ => {}
+        }
+    }
+    events.len().saturating_sub(1)
+}
+
+/// Text with all markup removed: text, code and math kept, HTML dropped, breaks as spaces.
+pub(crate) fn plain_text(events: &[Spanned<'_>]) -> String {
+    let mut s = String::new();
+    for (event, _) in events {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                s.push_str(t)
+            }
+            Event::SoftBreak | Event::HardBreak => s.push(' '),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell) => s.push(' '),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+pub(crate) fn has_img_tag(html: &str) -> bool {
+    find_img_tags(html).next().is_some()
+}
+
+/// Byte ranges of `<img …>` tags in raw HTML.
+fn find_img_tags(html: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    std::iter::from_fn(move || loop {
+        let at = from + lower.get(from..)?.find("<img")?;
+        let after = lower[at + 4..].chars().next();
+        from = at + 4;
+        if after.is_some_and(|c| c.is_whitespace() || c == '/' || c == '>') {
+            let end = tag_end(html, at + 4);
+            from = end;
+            return Some(at..end);
+        }
+    })
+}
+
+/// Byte offset just past the `>` closing a tag whose attributes start at `from`.
+fn tag_end(html: &str, from: usize) -> usize {
+    let mut quote: Option<char> = None;
+    for (i, c) in html[from..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return from + i + 1,
+            _ => {}
+        }
+    }
+    html.len()
+}
+
+/// Attributes of a tag, in order: name (lowercased) and raw value.
+pub(crate) fn parse_attributes(tag: &str) -> Vec<(String, Option<String>)> {
+    let body = tag
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim_end_matches('/');
+    let mut rest = body.trim_start_matches(|c: char| !c.is_whitespace()); // skip tag name
+    let mut attrs = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return attrs;
+        }
+        let name_len = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
+        let name = rest[..name_len].to_ascii_lowercase();
+        rest = rest[name_len..].trim_start();
+        let value = if let Some(after_eq) = rest.strip_prefix('=') {
+            let v = after_eq.trim_start();
+            let (value, remaining) = match v.chars().next() {
+                Some(q @ ('"' | '\'')) => {
+                    let inner = &v[1..];
+                    let close = inner.find(q).unwrap_or(inner.len());
+                    (&inner[..close], inner.get(close + 1..).unwrap_or(""))
+                }
+                _ => {
+                    let len = v.find(char::is_whitespace).unwrap_or(v.len());
+                    (&v[..len], &v[len..])
+                }
+            };
+            rest = remaining;
+            Some(value.to_string())
+        } else {
+            None
+        };
+        if name.is_empty() {
+            // A stray `=` or quote: skip one character to make progress.
+            rest = rest.get(1..).unwrap_or("");
+            continue;
+        }
+        attrs.push((name, value));
+    }
+}
+
+/// Decodes the few entities that appear in attribute values.
+pub(crate) fn unescape_attr(value: &str) -> String {
+    value
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `src` of every `<img>` tag in raw HTML, with its byte offset.
+pub(crate) fn img_sources(html: &str) -> Vec<(String, usize)> {
+    find_img_tags(html)
+        .filter_map(|range| {
+            let attrs = parse_attributes(&html[range.clone()]);
+            attrs
+                .into_iter()
+                .find(|(name, _)| name == "src")
+                .and_then(|(_, v)| v)
+                .map(|v| (unescape_attr(&v), range.start))
+        })
+        .collect()
+}
+
+/// Rewrites each `<img>` tag: `src` becomes a placeholder, other attributes are kept.
+fn rewrite_img_tags(
+    html: &str,
+    base: usize,
+    on_image: &mut dyn FnMut(FoundImage) -> usize,
+) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut last = 0;
+    for range in find_img_tags(html).collect::<Vec<_>>() {
+        out.push_str(&html[last..range.start]);
+        last = range.end;
+        let attrs = parse_attributes(&html[range.clone()]);
+        let Some(src) = attrs
+            .iter()
+            .find(|(name, _)| name == "src")
+            .and_then(|(_, v)| v.clone())
+        else {
+            out.push_str(&html[range]);
+            continue;
+        };
+        let n = on_image(FoundImage {
+            src: unescape_attr(&src),
+            offset: base + range.start,
+        });
+        out.push_str("<img");
+        for (name, value) in &attrs {
+            match (name.as_str(), value) {
+                ("src", _) => out.push_str(&format!(" src=\"{}\"", image_placeholder(n))),
+                (_, Some(v)) => out.push_str(&format!(" {name}=\"{}\"", v.replace('"', "&quot;"))),
+                (_, None) => out.push_str(&format!(" {name}")),
+            }
+        }
+        out.push('>');
+    }
+    out.push_str(&html[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn img_tags_keep_their_attributes() {
+        let mut found = Vec::new();
+        let html = rewrite_img_tags(
+            r#"<img width="812" alt="Shot 9 17" src="https://x.y/a.png">"#,
+            100,
+            &mut |img| {
+                found.push((img.src, img.offset));
+                0
+            },
+        );
+        assert_eq!(
+            html,
+            "<img width=\"812\" alt=\"Shot 9 17\" src=\"\u{e000}0\u{e001}\">"
+        );
+        assert_eq!(found, vec![("https://x.y/a.png".to_string(), 100)]);
+    }
+
+    #[test]
+    fn attributes_in_any_quoting() {
+        let attrs = parse_attributes("<img src=a.png width='3' alt=\"x y\" hidden/>");
+        assert_eq!(
+            attrs,
+            vec![
+                ("src".into(), Some("a.png".into())),
+                ("width".into(), Some("3".into())),
+                ("alt".into(), Some("x y".into())),
+                ("hidden".into(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn img_sources_ignores_other_tags() {
+        assert_eq!(
+            img_sources("<p><imgx src=a><IMG SRC='b&amp;c.png'></p>"),
+            vec![("b&c.png".to_string(), 12)]
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Finding the `term: definition` separator in an item's first paragraph.
+//!
+//! The first ASCII `:` or full-width `：` standing in plain text is the separator,
+//! unless it is inside code, a link, raw HTML or math, or belongs to a URL, a time or
+//! address (`15:30`, `10.0.0.10:3128`, `localhost:8080`), or a run like `arn:aws:iam::`.
+
+use std::ops::Range;
+
+use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
+
+pub(crate) type Spanned<'a> = (Event<'a>, Range<usize>);
+
+/// One character of the paragraph, with where it came from.
+struct Ch {
+    c: char,
+    event: usize,
+    byte: usize,
+    /// Plain text outside links: a colon here may be the separator.
+    eligible: bool,
+}
+
+/// The first paragraph split at its separator.
+pub(crate) struct Split<'a> {
+    pub term: Vec<Spanned<'a>>,
+    pub definition: Vec<Spanned<'a>>,
+}
+
+/// Splits inline events at the separator, or `None` when there is none.
+pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
+    let chars = flatten(events);
+    let at = (0..chars.len()).find(|&i| {
+        let ch = &chars[i];
+        ch.eligible && (ch.c == ':' || ch.c == '：') && !protected(&chars, i)
+    })?;
+    let Ch { event, byte, c, .. } = chars[at];
+    let (Event::Text(text), range) = &events[event] else {
+        return None;
+    };
+    let mut term: Vec<Spanned<'a>> = events[..event].to_vec();
+    if byte > 0 {
+        term.push((
+            Event::Text(CowStr::from(text[..byte].to_string())),
+            range.clone(),
+        ));
+    }
+    let mut definition = Vec::with_capacity(events.len() - event);
+    let after = &text[byte + c.len_utf8()..];
+    if !after.is_empty() {
+        definition.push((Event::Text(CowStr::from(after.to_string())), range.clone()));
+    }
+    definition.extend_from_slice(&events[event + 1..]);
+    Some(Split {
+        term: drop_unmatched_starts(term),
+        definition: drop_unmatched_ends(definition),
+    })
+}
+
+fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
+    let mut chars = Vec::new();
+    let mut in_link = 0usize;
+    for (k, (event, _)) in events.iter().enumerate() {
+        let mut push = |text: &str, eligible: bool| {
+            chars.extend(text.char_indices().map(|(byte, c)| Ch {
+                c,
+                event: k,
+                byte,
+                eligible,
+            }))
+        };
+        match event {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
+            Event::Text(t) => push(t, in_link == 0),
+            Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => push(t, false),
+            // Raw HTML breaks runs of ASCII but its colons never count.
+            Event::InlineHtml(_) | Event::Html(_) => push(" ", false),
+            Event::SoftBreak | Event::HardBreak => push("\n", false),
+            _ => {}
+        }
+    }
+    chars
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+/// True when the colon at `i` is not a separator.
+fn protected(chars: &[Ch], i: usize) -> bool {
+    let prev = i.checked_sub(1).map(|j| chars[j].c);
+    let next = chars.get(i + 1).map(|ch| ch.c);
+    if prev.is_some_and(is_digit) && next.is_some_and(is_digit) {
+        return true;
+    }
+    if chars[i].c != ':' {
+        return false;
+    }
+    // The run of non-space ASCII holding the colon.
+    let is_run = |c: char| c.is_ascii_graphic();
+    let start = (0..i)
+        .rev()
+        .take_while(|&j| is_run(chars[j].c))
+        .last()
+        .unwrap_or(i);
+    let end = (i..chars.len())
+        .take_while(|&j| is_run(chars[j].c))
+        .last()
+        .map_or(i + 1, |j| j + 1);
+    let run: Vec<char> = chars[start..end].iter().map(|ch| ch.c).collect();
+    let pos = i - start;
+    if url_covers(&run, pos) || run.iter().filter(|&&c| c == ':').count() >= 2 {
+        return true;
+    }
+    // `localhost:8080`: an ASCII name joined to a number that ends the word.
+    if prev.is_some_and(|p| p.is_ascii_alphanumeric()) {
+        let digits = run[pos + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let after = run.get(pos + 1 + digits);
+        if digits > 0 && !after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+            return true;
+        }
+    }
+    false
+}
+
+/// True when a `scheme://` in the run starts at or before `pos`: the URL runs to the
+/// end of the run, so the colon belongs to it.
+fn url_covers(run: &[char], pos: usize) -> bool {
+    (0..=pos).any(|q| {
+        run.get(q..q + 3) == Some(&[':', '/', '/'][..]) && {
+            let scheme: Vec<char> = run[..q]
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+                .copied()
+                .collect();
+            scheme.last().is_some_and(|c| c.is_ascii_alphabetic())
+        }
+    })
+}
+
+fn is_inline_format(tag_end: &TagEnd) -> bool {
+    matches!(
+        tag_end,
+        TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough
+    )
+}
+
+/// `**Term:** def`: the emphasis opened before the separator closes after it; the term
+/// keeps its text without the opening tag.
+fn drop_unmatched_starts(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
+    let mut depth = 0usize;
+    let mut keep: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
+    for (event, range) in events.into_iter().rev() {
+        match &event {
+            Event::End(end) if is_inline_format(end) => depth += 1,
+            Event::Start(start) if is_inline_format(&start.to_end()) => {
+                if depth == 0 {
+                    continue;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        keep.push((event, range));
+    }
+    keep.reverse();
+    keep
+}
+
+/// The other half of [`drop_unmatched_starts`]: the definition drops the closing tag.
+fn drop_unmatched_ends(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
+    let mut depth = 0usize;
+    let mut keep = Vec::with_capacity(events.len());
+    for (event, range) in events {
+        match &event {
+            Event::Start(start) if is_inline_format(&start.to_end()) => depth += 1,
+            Event::End(end) if is_inline_format(end) => {
+                if depth == 0 {
+                    continue;
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        keep.push((event, range));
+    }
+    keep
+}
+
+/// A term must not read like a sentence: no sentence end followed by more text.
+pub(crate) fn reads_as_term(term: &str) -> bool {
+    let chars: Vec<char> = term.trim().chars().collect();
+    if chars.is_empty() {
+        return false;
+    }
+    let more_after = |i: usize| chars[i + 1..].iter().any(|c| !c.is_whitespace());
+    !(0..chars.len()).any(|i| match chars[i] {
+        '。' | '．' | '！' | '？' | '!' | '?' => more_after(i),
+        '.' => chars.get(i + 1).is_some_and(|c| c.is_whitespace()) && more_after(i),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulldown_cmark::{Options, Parser};
+
+    /// The term and definition text of a one-line paragraph, or None.
+    fn sep(md: &str) -> Option<(String, String)> {
+        let events: Vec<Spanned<'_>> = Parser::new_ext(md, Options::ENABLE_MATH)
+            .into_offset_iter()
+            .filter(|(e, _)| {
+                !matches!(
+                    e,
+                    Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph)
+                )
+            })
+            .collect();
+        let text = |evs: &[Spanned<'_>]| {
+            evs.iter()
+                .map(|(e, _)| match e {
+                    Event::Text(t) | Event::Code(t) => t.to_string(),
+                    _ => String::new(),
+                })
+                .collect::<String>()
+                .trim()
+                .to_string()
+        };
+        split(&events).map(|s| (text(&s.term), text(&s.definition)))
+    }
+
+    fn pair(t: &str, d: &str) -> Option<(String, String)> {
+        Some((t.to_string(), d.to_string()))
+    }
+
+    #[test]
+    fn ascii_and_full_width_colons() {
+        assert_eq!(sep("Hadoop: 基盤"), pair("Hadoop", "基盤"));
+        assert_eq!(
+            sep("ヒューリスティック：手法"),
+            pair("ヒューリスティック", "手法")
+        );
+        assert_eq!(
+            sep("Internet Gateway:特に"),
+            pair("Internet Gateway", "特に")
+        );
+        assert_eq!(
+            sep("Site-to-Site VPN:VPC とリモート"),
+            pair("Site-to-Site VPN", "VPC とリモート")
+        );
+    }
+
+    #[test]
+    fn colons_that_are_not_separators() {
+        assert_eq!(sep("`a:b` is code"), None);
+        assert_eq!(sep("see [a:b](https://x.y/z) here"), None);
+        assert_eq!(sep("会議は 15:30 から"), None);
+        assert_eq!(sep("例えば、http://10.0.0.10:3128と指定"), None);
+        assert_eq!(sep("use s3://bucket/key now"), None);
+        assert_eq!(sep("open localhost:8080 now"), None);
+        assert_eq!(sep("role arn:aws:iam::123:role/x here"), None);
+        assert_eq!(sep("call std::fs::read"), None);
+        assert_eq!(sep("math $a:b$ here"), None);
+        assert_eq!(sep("html <span title=\"a:b\">x</span> here"), None);
+    }
+
+    #[test]
+    fn the_first_real_colon_wins() {
+        assert_eq!(
+            sep("デフォルトの保持期間：24 時間、保持期間の延長：7 日間"),
+            pair("デフォルトの保持期間", "24 時間、保持期間の延長：7 日間")
+        );
+        // A colon glued to a URL is part of it; one after a space is not.
+        assert_eq!(sep("Proxy http://x.y:80: the proxy"), None);
+        assert_eq!(
+            sep("Proxy http://x.y:80 : the proxy"),
+            pair("Proxy http://x.y:80", "the proxy")
+        );
+        assert_eq!(sep("`a:b`: code term"), pair("a:b", "code term"));
+        assert_eq!(
+            sep("有効期限: 2023-05-13 15:"),
+            pair("有効期限", "2023-05-13 15:")
+        );
+    }
+
+    #[test]
+    fn emphasis_around_the_colon() {
+        assert_eq!(sep("**Term:** def"), pair("Term", "def"));
+        assert_eq!(sep("*Term：* def"), pair("Term", "def"));
+    }
+
+    #[test]
+    fn sentence_rule() {
+        assert!(reads_as_term("Why S3?"));
+        assert!(reads_as_term("ユーザーが…表示できるようにするためには"));
+        assert!(!reads_as_term("提供します。例えば、以下のような"));
+        assert!(!reads_as_term("It works. Then"));
+        assert!(!reads_as_term("  "));
+        assert!(reads_as_term("v1.2 release"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Reading note files: UTF-8 text, BOM stripped, and byte offsets turned into `line:col`.
+
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+
+/// One Markdown file, read and decoded.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The path as the user named it (or as found under a named folder).
+    pub path: PathBuf,
+    /// The text, without a leading BOM.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Wraps text already in memory (tests, and files read by [`Source::read`]).
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let mut text = text.into();
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Source {
+            path: path.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// Reads a file as UTF-8; a file that is not UTF-8 is an error naming its line.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Source::new(path, text)),
+            Err(err) => {
+                let valid = err.utf8_error().valid_up_to();
+                let bytes = err.as_bytes();
+                let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+                Err(Error::NotUtf8 {
+                    path: path.to_path_buf(),
+                    line,
+                })
+            }
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(1, |prefix| prefix.chars().count() + 1);
+        (line, col)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_lines_and_characters() {
+        let src = Source::new("a.md", "ab\nあい: x\n");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(3), (2, 1));
+        assert_eq!(src.line_col(3 + "あい".len()), (2, 3));
+    }
+
+    #[test]
+    fn bom_is_stripped() {
+        let src = Source::new("a.md", "\u{feff}# T\n");
+        assert_eq!(src.text, "# T\n");
+    }
+}
