@@ -202,10 +202,9 @@ mod tests {
 
     #[test]
     fn checksum_matches_anki() {
-        // sha1("Term") = 0x3c6e0b8a…, Anki's field_checksum takes the first 4 bytes.
-        let digest = Sha1::digest(b"Term");
-        let expected = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
-        assert_eq!(checksum("Term"), i64::from(expected));
+        // Values from Python: int.from_bytes(hashlib.sha1(s.encode()).digest()[:4], "big").
+        assert_eq!(checksum("Term"), 1_997_262_361);
+        assert_eq!(checksum("全ての機能"), 3_463_827_488);
     }
 
     #[test]

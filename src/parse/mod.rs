@@ -169,6 +169,16 @@ struct Walker<'s, 'e> {
 }
 
 impl Walker<'_, '_> {
+    /// Where a block really starts: pulldown-cmark may start a nested item's range at
+    /// the line break before it.
+    fn block_start(&self, offset: usize) -> usize {
+        let text = &self.source.text;
+        offset
+            + text
+                .get(offset..)
+                .map_or(0, |rest| rest.len() - rest.trim_start().len())
+    }
+
     fn location(&self, offset: usize) -> Location {
         let (line, col) = self.source.line_col(offset);
         Location {
@@ -235,7 +245,7 @@ impl Walker<'_, '_> {
 
     fn item(&mut self, start: usize, end: usize, context: &[String], top: bool) {
         let (first, rest) = first_paragraph(self.events, start, end);
-        let offset = self.events[start].1.start;
+        let offset = self.block_start(self.events[start].1.start);
         let directives = Directives::find(&self.events[first.clone()]);
         for unknown in &directives.unknown {
             self.warn(
@@ -246,7 +256,10 @@ impl Walker<'_, '_> {
         }
         let first_events = directives.strip(&self.events[first]);
         let label = match split(&first_events) {
-            Some(parts) if reads_as_term(&prose_text(&parts.term)) => {
+            Some(parts)
+                if !plain_text(&parts.term).trim().is_empty()
+                    && reads_as_term(&prose_text(&parts.term)) =>
+            {
                 let nested = &self.events[rest..end];
                 let term_text = normalize(&plain_text(&parts.term));
                 self.card(
@@ -277,7 +290,7 @@ impl Walker<'_, '_> {
                 i = title_end + 1;
                 continue;
             }
-            let offset = self.events[i].1.start;
+            let offset = self.block_start(self.events[i].1.start);
             let directives = Directives::find(&self.events[i + 1..title_end]);
             let term = directives.strip(&self.events[i + 1..title_end]);
             let term_text = normalize(&plain_text(&term));

@@ -304,7 +304,7 @@ mod tests {
     fn img_sources_ignores_other_tags() {
         assert_eq!(
             img_sources("<p><imgx src=a><IMG SRC='b&amp;c.png'></p>"),
-            vec![("b&c.png".to_string(), 12)]
+            vec![("b&c.png".to_string(), 15)]
         );
     }
 }

@@ -71,7 +71,8 @@ fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
             Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
             Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
             Event::Text(t) => push(t, in_link == 0),
-            Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => push(t, false),
+            // Code and math are atomic: their colons never count, and they end a run.
+            Event::Code(_) | Event::InlineMath(_) | Event::DisplayMath(_) => push(" ", false),
             // Raw HTML breaks runs of ASCII but its colons never count.
             Event::InlineHtml(_) | Event::Html(_) => push(" ", false),
             Event::SoftBreak | Event::HardBreak => push("\n", false),
@@ -191,11 +192,9 @@ fn drop_unmatched_ends(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
 }
 
 /// A term must not read like a sentence: no sentence end followed by more text.
-pub(crate) fn reads_as_term(term: &str) -> bool {
-    let chars: Vec<char> = term.trim().chars().collect();
-    if chars.is_empty() {
-        return false;
-    }
+/// `prose` is the term's text outside code and math.
+pub(crate) fn reads_as_term(prose: &str) -> bool {
+    let chars: Vec<char> = prose.trim().chars().collect();
     let more_after = |i: usize| chars[i + 1..].iter().any(|c| !c.is_whitespace());
     !(0..chars.len()).any(|i| match chars[i] {
         '。' | '．' | '！' | '？' | '!' | '?' => more_after(i),
@@ -281,6 +280,7 @@ mod tests {
             pair("Proxy http://x.y:80", "the proxy")
         );
         assert_eq!(sep("`a:b`: code term"), pair("a:b", "code term"));
+        assert_eq!(sep("`std::fs`: module"), pair("std::fs", "module"));
         assert_eq!(
             sep("有効期限: 2023-05-13 15:"),
             pair("有効期限", "2023-05-13 15:")
@@ -299,7 +299,6 @@ mod tests {
         assert!(reads_as_term("ユーザーが…表示できるようにするためには"));
         assert!(!reads_as_term("提供します。例えば、以下のような"));
         assert!(!reads_as_term("It works. Then"));
-        assert!(!reads_as_term("  "));
         assert!(reads_as_term("v1.2 release"));
     }
 }

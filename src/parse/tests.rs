@@ -1,1 +1,260 @@
+//! One test per rule of docs/notes-format.md, on small notes of our own.
 
+use super::*;
+
+fn cards(md: &str) -> Vec<Card> {
+    parse(&Source::new("notes/t.md", md), "t").cards
+}
+
+fn parsed(md: &str) -> Parsed {
+    parse(&Source::new("notes/t.md", md), "t")
+}
+
+/// (line, term, context) of every card.
+fn rows(md: &str) -> Vec<(usize, String, String)> {
+    cards(md)
+        .into_iter()
+        .map(|c| (c.location.line, c.term_text.clone(), c.context_text()))
+        .collect()
+}
+
+fn terms(md: &str) -> Vec<String> {
+    cards(md).into_iter().map(|c| c.term_text).collect()
+}
+
+fn codes(p: &Parsed) -> Vec<(usize, &'static str)> {
+    p.diagnostics.iter().map(|d| (d.line, d.code)).collect()
+}
+
+#[test]
+fn deck_is_the_first_h1_or_the_file_stem() {
+    assert_eq!(cards("# My Deck\n\n- a: b\n")[0].deck, "My Deck");
+    assert_eq!(cards("- a: b\n")[0].deck, "t");
+    assert_eq!(cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck, "Late Title");
+}
+
+#[test]
+fn sections_nest_by_level_and_later_h1_is_a_section() {
+    let md = "# D\n\n- top: x\n\n## A\n\n### B\n\n- ab: x\n\n## C\n\n- c: x\n\n# E\n\n- e: x\n";
+    let got: Vec<Vec<String>> = cards(md).into_iter().map(|c| c.sections).collect();
+    assert_eq!(
+        got,
+        vec![
+            vec![],
+            vec!["A".to_string(), "B".to_string()],
+            vec!["C".to_string()],
+            vec!["E".to_string()],
+        ]
+    );
+}
+
+#[test]
+fn every_bullet_marker_and_ordered_lists() {
+    assert_eq!(
+        terms("- a: 1\n\n* b: 2\n\n+ c: 3\n\n1. d: 4\n2) e: 5\n"),
+        vec!["a", "b", "c", "d", "e"]
+    );
+}
+
+#[test]
+fn tab_indents_nest() {
+    assert_eq!(
+        rows("- parent: p\n\t- child: c\n"),
+        vec![
+            (1, "parent".into(), "".into()),
+            (2, "child".into(), "parent".into())
+        ]
+    );
+}
+
+#[test]
+fn bom_and_crlf() {
+    let got = rows("\u{feff}# D\r\n\r\n- a: b\r\n  - c: d\r\n");
+    assert_eq!(
+        got,
+        vec![(3, "a".into(), "".into()), (4, "c".into(), "a".into())]
+    );
+    assert_eq!(cards("\u{feff}# D\r\n\r\n- a: b\r\n")[0].deck, "D");
+}
+
+#[test]
+fn separator_skips_code_links_urls_and_arns() {
+    assert_eq!(terms("- `a:b` in code\n"), Vec::<String>::new());
+    assert_eq!(terms("- [x:y](http://a) link\n"), Vec::<String>::new());
+    assert_eq!(terms("- go to https://a.b/c now\n"), Vec::<String>::new());
+    assert_eq!(terms("- arn:aws:iam::1:role/x is a role\n"), Vec::<String>::new());
+    assert_eq!(terms("- at 15:30 we meet\n"), Vec::<String>::new());
+    assert_eq!(terms("- `std::fs`: the module\n"), vec!["std::fs"]);
+    assert_eq!(terms("- Role ARN: arn:aws:iam::1:role/x\n"), vec!["Role ARN"]);
+    assert_eq!(
+        terms("- [S3](https://aws.amazon.com/s3/): storage\n"),
+        vec!["S3"]
+    );
+}
+
+#[test]
+fn bold_term_with_the_colon_inside() {
+    let c = &cards("- **Term:** the definition\n")[0];
+    assert_eq!(c.term_text, "Term");
+    assert_eq!(c.term_html, "Term");
+    assert_eq!(c.definition_html, "the definition");
+    let c = &cards("- **Term**: the definition\n")[0];
+    assert_eq!(c.term_html, "<strong>Term</strong>");
+}
+
+#[test]
+fn question_terms_and_sentences() {
+    assert_eq!(terms("- Why S3?: because\n"), vec!["Why S3?"]);
+    assert_eq!(terms("- It is. Then this: no\n"), Vec::<String>::new());
+    assert_eq!(terms("- : no term\n"), Vec::<String>::new());
+    assert_eq!(terms("- 提供します。例えば: no\n"), Vec::<String>::new());
+}
+
+#[test]
+fn full_width_space_is_trimmed_and_inline_markdown_kept() {
+    let c = &cards("- **S3**：\u{3000}*object* `storage`\u{3000}\n")[0];
+    assert_eq!(c.term_html, "<strong>S3</strong>");
+    assert_eq!(c.term_text, "S3");
+    assert_eq!(c.definition_html, "<em>object</em> <code>storage</code>");
+}
+
+#[test]
+fn definition_takes_nested_content_and_keeps_nested_cards() {
+    let md = "- Term:\n  - child: c\n  - plain\n\n    ```sh\n    ls -l\n    ```\n";
+    let all = cards(md);
+    assert_eq!(all.len(), 2);
+    let def = &all[0].definition_html;
+    assert!(def.contains("child: c"), "{def}");
+    assert!(def.contains("<pre><code class=\"language-sh\">ls -l\n</code></pre>"), "{def}");
+    assert_eq!(all[1].context, vec!["Term".to_string()]);
+}
+
+#[test]
+fn first_paragraph_then_nested_content() {
+    let c = &cards("- Term: first\n\n  second paragraph\n")[0];
+    assert_eq!(c.definition_html, "first\n<p>second paragraph</p>");
+}
+
+#[test]
+fn context_of_prose_parents_is_cut_to_40_characters() {
+    let long = "これは四十文字より長い説明の段落で、カードではない親の項目として使われます。そして続きます";
+    let md = format!("- {long}\n  - child: c\n- Short prose:\n  - not a card\n");
+    let got = rows(&md);
+    let expected: String = long.chars().take(40).collect::<String>() + "…";
+    // `Short prose:` with nested content is a card whose definition is that content.
+    assert_eq!(
+        got,
+        vec![(2, "child".into(), expected), (3, "Short prose".into(), "".into())]
+    );
+    assert_eq!(prose_label("AWS Storage Gateway。"), "AWS Storage Gateway");
+}
+
+#[test]
+fn empty_definition_warns_and_makes_no_card() {
+    let p = parsed("- Lonely:\n- Fine: yes\n");
+    assert_eq!(p.cards.len(), 1);
+    assert_eq!(codes(&p), vec![(1, "empty-definition")]);
+}
+
+#[test]
+fn definition_lists_are_cards() {
+    let md = "Apple\n: a fruit\n\nPear\n: another fruit\n: and a second meaning\n";
+    let all = cards(md);
+    assert_eq!(
+        all.iter().map(|c| c.term_text.as_str()).collect::<Vec<_>>(),
+        vec!["Apple", "Pear"]
+    );
+    assert_eq!(all[0].definition_html, "a fruit");
+    assert!(all[1].definition_html.contains("and a second meaning"));
+    assert_eq!(all[1].location.line, 4);
+}
+
+#[test]
+fn skip_leaves_out_the_item_and_everything_under_it() {
+    let md = "- Keep: yes\n  - Gone: no <!-- anki: skip -->\n    - Also gone: no\n- Kept too: yes\n";
+    let all = cards(md);
+    assert_eq!(
+        all.iter().map(|c| c.term_text.as_str()).collect::<Vec<_>>(),
+        vec!["Keep", "Kept too"]
+    );
+    assert!(!all[0].definition_html.contains("Gone"));
+}
+
+#[test]
+fn reverse_and_id_comments() {
+    let c = &cards("- Term: def <!-- anki: reverse -->\n")[0];
+    assert!(c.reverse);
+    assert_eq!(c.definition_html, "def");
+    let c = &cards("- Term: def <!-- anki: id=my-card -->\n")[0];
+    assert_eq!(c.pinned_id.as_deref(), Some("my-card"));
+    let p = parsed("- Term: def <!-- anki: frobnicate -->\n");
+    assert_eq!(codes(&p), vec![(1, "unknown-directive")]);
+}
+
+#[test]
+fn math_becomes_mathjax() {
+    let c = &cards("- Euler: $e^{i\\pi} + 1 = 0$ and\n\n  $$a<b$$\n")[0];
+    assert!(c.definition_html.starts_with("\\(e^{i\\pi} + 1 = 0\\) and"), "{}", c.definition_html);
+    assert!(c.definition_html.contains("\\[a&lt;b\\]"), "{}", c.definition_html);
+}
+
+#[test]
+fn tables_and_strikethrough_render() {
+    let md = "- Table:\n\n  | a | b |\n  |---|---|\n  | 1 | ~~2~~ |\n";
+    let c = &cards(md)[0];
+    assert!(c.definition_html.contains("<table>"), "{}", c.definition_html);
+    assert!(c.definition_html.contains("<del>2</del>"), "{}", c.definition_html);
+}
+
+#[test]
+fn images_become_placeholders_with_attributes_kept() {
+    let md = "- Shot: see ![my alt](img/a%20b.png \"t\")\n  - <img width=\"80\" src=\"画像.png\">\n";
+    let c = &cards(md)[0];
+    assert_eq!(
+        c.images.iter().map(|i| i.src.as_str()).collect::<Vec<_>>(),
+        vec!["img/a%20b.png", "画像.png"]
+    );
+    assert!(c.definition_html.contains(&format!(
+        "<img src=\"{}\" alt=\"my alt\" title=\"t\">",
+        image_placeholder(0)
+    )));
+    assert!(c
+        .definition_html
+        .contains(&format!("<img width=\"80\" src=\"{}\">", image_placeholder(1))));
+}
+
+#[test]
+fn image_paragraph_after_a_list_joins_the_card_before_it() {
+    let md = "## S\n\n- First: a\n- Second: b\n\n![x](a.png)\n![y](b.png)\n\n## T\n\n![z](c.png)\n";
+    let p = parsed(md);
+    assert_eq!(p.cards[1].images.len(), 2);
+    assert!(p.cards[0].images.is_empty());
+    // The image under `## T` has no card before it in its section.
+    assert_eq!(codes(&p), vec![(11, "unused-image")]);
+}
+
+#[test]
+fn images_in_prose_warn() {
+    let p = parsed("Some text ![a](a.png) here.\n\n- prose item ![b](b.png)\n");
+    assert_eq!(codes(&p), vec![(1, "unused-image"), (3, "unused-image")]);
+}
+
+#[test]
+fn prose_is_not_an_error() {
+    let p = parsed("# D\n\nJust a paragraph: with a colon.\n\n- a prose item\n\n> quote\n");
+    assert!(p.cards.is_empty());
+    assert!(p.diagnostics.is_empty());
+}
+
+#[test]
+fn nested_cards_deep_context_chain() {
+    let md = "- A: a\n  - B: b\n    - C: c\n";
+    assert_eq!(
+        rows(md),
+        vec![
+            (1, "A".into(), "".into()),
+            (2, "B".into(), "A".into()),
+            (3, "C".into(), "A › B".into())
+        ]
+    );
+}
