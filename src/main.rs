@@ -101,6 +101,8 @@ struct CardLine<'a> {
     tags: &'a [String],
     location: String,
     media: &'a [String],
+    /// Whether the note also makes a reverse card.
+    reverse: bool,
 }
 
 fn default_output(inputs: &[PathBuf]) -> PathBuf {
@@ -161,6 +163,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     tags: &note.tags,
                     location: note.location.to_string(),
                     media: &note.media,
+                    reverse: note.reverse,
                 };
                 let json = serde_json::to_string(&line).unwrap_or_default();
                 if writeln!(stdout, "{json}").is_err() {

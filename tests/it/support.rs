@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fixed clock, so packages are reproducible.
+pub const NOW: &str = "1795700000";
+
+/// The binary with a clean, pinned environment.
+pub fn notes2anki(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_notes2anki"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SOURCE_DATE_EPOCH", NOW);
+    cmd
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    notes2anki(dir).args(args).output().expect("run notes2anki")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures").join(name)
+}
+
+/// A temporary folder holding a copy of the seed as `notes/techstock.md`.
+pub fn seed_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    std::fs::copy(
+        root().join("notes/techstock.md"),
+        dir.path().join("notes/techstock.md"),
+    )
+    .expect("copy seed");
+    dir
+}
+
+/// Builds `input` (relative to `dir`) into `dir/out.apkg` and returns its path.
+pub fn build(dir: &Path, extra: &[&str]) -> PathBuf {
+    let out = dir.join("out.apkg");
+    let mut args = vec!["build", "-o", out.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let result = run(dir, &args);
+    assert!(
+        result.status.success(),
+        "build failed: {}",
+        stderr(&result)
+    );
+    out
+}
+
+/// Parses `cards` output.
+pub fn cards_json(out: &Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+/// Removes HTML tags and decodes the entities our renderer writes.
+pub fn strip_html(html: &str) -> String {
+    notes2anki::apkg::strip_html(html)
+}
