@@ -133,13 +133,13 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let guids = assign_guids(&cards, &mut out.diagnostics);
     let mut resolver = media::Resolver::new();
     for ((card, file_name), guid) in cards.iter().zip(guids) {
-        let (srcs, names) = resolver.resolve(card);
+        let (resolved, names) = resolver.resolve(card);
         out.notes.push(Note {
             guid,
             deck: deck_name(card, options),
             tags: tags(card, options),
-            term: media::fill_placeholders(&card.term_html, &srcs),
-            definition: media::fill_placeholders(&card.definition_html, &srcs),
+            term: media::fill_placeholders(&card.term_html, &resolved),
+            definition: media::fill_placeholders(&card.definition_html, &resolved),
             context: parse::escape_attr(&card.context_text()),
             source: parse::escape_attr(&source_field(file_name, &card.sections)),
             reverse: card.reverse || options.reverse,
@@ -238,6 +238,7 @@ pub struct Summary {
     pub output: PathBuf,
     pub notes: usize,
     pub cards: usize,
+    /// Decks holding cards (parents created only for the hierarchy not counted).
     pub decks: usize,
     pub media: usize,
 }
@@ -247,11 +248,13 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Vec<Diagnosti
     let extracted = extract(options)?;
     let (notes, decks) = package_notes(&extracted.notes, options.now);
     apkg::write(output, &notes, &decks, &extracted.media)?;
+    let deck_names: std::collections::BTreeSet<&str> =
+        extracted.notes.iter().map(|n| n.deck.as_str()).collect();
     let summary = Summary {
         output: output.to_path_buf(),
         notes: notes.len(),
         cards: notes.iter().map(|n| n.cards.len()).sum(),
-        decks: decks.len(),
+        decks: deck_names.len(),
         media: extracted.media.len(),
     };
     Ok((summary, extracted.diagnostics))

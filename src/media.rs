@@ -15,6 +15,18 @@ use crate::diag::Diagnostic;
 use crate::identity::hex;
 use crate::parse::image_placeholder;
 
+/// What an image reference becomes in the card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A file in the package, by its media name.
+    Media(String),
+    /// Left as written (a remote URL, a `data:` URI).
+    Link(String),
+    /// A local image that cannot be bundled (missing, not an image): the card shows a
+    /// short note instead of a broken image, and Anki's Check Media stays clean.
+    Omitted(String),
+}
+
 /// The media of a package: file name → bytes, sorted by name.
 pub type MediaFiles = BTreeMap<String, Vec<u8>>;
 
@@ -43,23 +55,21 @@ impl Resolver {
         }
     }
 
-    /// The final `src` values of a card's images, in placeholder order, and the media
-    /// file names among them.
-    pub fn resolve(&mut self, card: &Card) -> (Vec<String>, Vec<String>) {
-        let mut srcs = Vec::with_capacity(card.images.len());
+    /// What each of a card's images becomes, in placeholder order, and the media file
+    /// names among them.
+    pub fn resolve(&mut self, card: &Card) -> (Vec<Resolved>, Vec<String>) {
+        let mut resolved = Vec::with_capacity(card.images.len());
         let mut names = Vec::new();
         for image in &card.images {
-            match self.resolve_one(image) {
-                Some(name) => {
-                    if !names.contains(&name) {
-                        names.push(name.clone());
-                    }
-                    srcs.push(name);
+            let r = self.resolve_one(image);
+            if let Resolved::Media(name) = &r {
+                if !names.contains(name) {
+                    names.push(name.clone());
                 }
-                None => srcs.push(image.src.clone()),
             }
+            resolved.push(r);
         }
-        (srcs, names)
+        (resolved, names)
     }
 
     fn warn_once(&mut self, image: &ImageRef, code: &'static str, message: String) {
@@ -78,8 +88,18 @@ impl Resolver {
         }
     }
 
-    /// The media name for an image, or `None` when it stays as written.
-    fn resolve_one(&mut self, image: &ImageRef) -> Option<String> {
+    fn resolve_one(&mut self, image: &ImageRef) -> Resolved {
+        let src = image.src.trim().to_string();
+        match self.local_media(image) {
+            Ok(Some(name)) => Resolved::Media(name),
+            Ok(None) => Resolved::Link(src),
+            Err(()) => Resolved::Omitted(src),
+        }
+    }
+
+    /// `Ok(Some(name))` for a bundled file, `Ok(None)` for a reference left as written,
+    /// `Err(())` for a local image that cannot be bundled (already warned about).
+    fn local_media(&mut self, image: &ImageRef) -> Result<Option<String>, ()> {
         let src = image.src.trim();
         let lower = src.to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -88,18 +108,18 @@ impl Resolver {
                 "remote-image",
                 format!("remote image `{src}` is not bundled yet; the card links to it"),
             );
-            return None;
+            return Ok(None);
         }
         if lower.starts_with("data:") {
-            return None;
+            return Ok(None);
         }
         if has_scheme(src) {
             self.warn_once(
                 image,
                 "unsupported-image",
-                format!("image `{src}`: only local paths and http(s) URLs are supported"),
+                format!("image `{src}`: only local paths and http(s) URLs are supported; left out"),
             );
-            return None;
+            return Err(());
         }
         let path = local_path(&image.location.path, src);
         if let Some(known) = self.by_path.get(&path).cloned() {
@@ -111,14 +131,14 @@ impl Resolver {
                     format!("image `{src}` is left out (see the earlier warning)"),
                 );
             }
-            return known;
+            return known.map(Some).ok_or(());
         }
         let result = match std::fs::read(&path) {
             Err(err) => {
                 self.warn_once(
                     image,
                     "missing-image",
-                    format!("image `{src}` not found ({}): {err}", path.display()),
+                    format!("image `{src}` not found ({}): {err}; left out", path.display()),
                 );
                 None
             }
@@ -139,7 +159,7 @@ impl Resolver {
             },
         };
         self.by_path.insert(path, result.clone());
-        result
+        result.map(Some).ok_or(())
     }
 }
 
@@ -203,11 +223,28 @@ fn is_svg(bytes: &[u8]) -> bool {
         && head.contains("<svg")
 }
 
-/// Replaces a card's image placeholders with the final `src` values.
-pub fn fill_placeholders(html: &str, srcs: &[String]) -> String {
+/// Replaces a card's image placeholders: a `src` for bundled and linked images, and for
+/// omitted ones the whole `<img>` tag gives way to a short visible note.
+pub fn fill_placeholders(html: &str, resolved: &[Resolved]) -> String {
     let mut out = html.to_string();
-    for (n, src) in srcs.iter().enumerate() {
-        out = out.replace(&image_placeholder(n), &crate::parse::escape_attr(src));
+    for (n, r) in resolved.iter().enumerate() {
+        let placeholder = image_placeholder(n);
+        match r {
+            Resolved::Media(src) | Resolved::Link(src) => {
+                out = out.replace(&placeholder, &crate::parse::escape_attr(src));
+            }
+            Resolved::Omitted(src) => {
+                let note = format!(
+                    "<span class=\"n2a-missing-image\">[image left out: {}]</span>",
+                    crate::parse::escape_attr(src)
+                );
+                while let Some(at) = out.find(&placeholder) {
+                    let start = out[..at].rfind('<').unwrap_or(at);
+                    let end = out[at..].find('>').map_or(out.len(), |e| at + e + 1);
+                    out.replace_range(start..end, &note);
+                }
+            }
+        }
     }
     out
 }
@@ -234,6 +271,26 @@ mod tests {
         assert_eq!(a, media_name(b"one", "png"));
         assert_ne!(a, media_name(b"two", "png"));
         assert!(a.is_ascii() && a.len() < 120 && a.ends_with(".png"));
+    }
+
+    #[test]
+    fn omitted_images_leave_a_note_instead_of_a_broken_tag() {
+        let html = format!(
+            "a <img width=\"3\" src=\"{}\" alt=\"x\"> b <img src=\"{}\">",
+            image_placeholder(0),
+            image_placeholder(1)
+        );
+        let out = fill_placeholders(
+            &html,
+            &[
+                Resolved::Omitted("img/<gone>.png".into()),
+                Resolved::Media("n2a-1.png".into()),
+            ],
+        );
+        assert_eq!(
+            out,
+            "a <span class=\"n2a-missing-image\">[image left out: img/&lt;gone&gt;.png]</span> b <img src=\"n2a-1.png\">"
+        );
     }
 
     #[test]

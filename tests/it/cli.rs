@@ -1,0 +1,222 @@
+//! The command line as a user meets it: help, defaults, exit codes, bad input.
+
+use std::path::Path;
+
+use crate::support::*;
+
+#[test]
+fn help_explains_the_commands() {
+    let out = run(&root(), &["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("Markdown notes"), "{text}");
+    assert!(text.contains("build") && text.contains("cards"), "{text}");
+    let out = run(&root(), &["build", "--help"]);
+    let text = stdout(&out);
+    for flag in ["--output", "--offline", "--deck", "--subdecks", "--reverse"] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = run(&root(), &["--version"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("notes2anki {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run(&root(), &["build", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&root(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn build_defaults_to_notes_and_out_notes_apkg() {
+    let dir = seed_project();
+    let out = run(dir.path(), &["build"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let package = dir.path().join("out/notes.apkg");
+    assert!(package.is_file());
+    let err = stderr(&out);
+    let summary = err.lines().last().unwrap_or_default();
+    assert_eq!(
+        summary,
+        "wrote out/notes.apkg: 108 cards, 108 notes in 1 deck, 0 media files, 10 warnings"
+    );
+    // Diagnostics come first, one per line, in the editor-friendly format.
+    assert!(err.contains("notes/techstock.md:252:7: warning[empty-definition]: "), "{err}");
+    // Nothing but the package is left in out/.
+    let entries: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .expect("out/")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("notes.apkg")]);
+}
+
+#[test]
+fn default_output_is_named_after_the_first_input() {
+    let dir = seed_project();
+    let out = run(dir.path(), &["build", "notes/techstock.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(dir.path().join("out/techstock.apkg").is_file());
+}
+
+#[test]
+fn same_notes_and_clock_give_the_same_bytes() {
+    let dir = seed_project();
+    let first = build(dir.path(), &["notes"]);
+    let a = std::fs::read(&first).expect("read");
+    let out2 = dir.path().join("again.apkg");
+    let result = run(dir.path(), &["build", "notes", "-o", out2.to_str().unwrap_or("")]);
+    assert!(result.status.success());
+    let b = std::fs::read(&out2).expect("read");
+    assert!(a == b, "two builds differ");
+    // With images too.
+    let images = fixture("images");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p1 = tmp.path().join("1.apkg");
+    let p2 = tmp.path().join("2.apkg");
+    for p in [&p1, &p2] {
+        let r = run(&images, &["build", "notes", "-o", p.to_str().unwrap_or("")]);
+        assert!(r.status.success(), "{}", stderr(&r));
+    }
+    assert!(std::fs::read(&p1).ok() == std::fs::read(&p2).ok());
+}
+
+#[test]
+fn missing_input_names_the_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = run(dir.path(), &["build", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out).trim(), "error: nope: no such file or folder");
+    // With no argument, the default `notes` folder is missing.
+    let out = run(dir.path(), &["cards"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("notes: no such file or folder"));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn a_folder_without_notes_is_an_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    let out = run(dir.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("notes: no Markdown files (*.md) found"));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_names_its_line_and_keeps_the_old_package() {
+    let dir = seed_project();
+    let package = build(dir.path(), &["notes"]);
+    let before = std::fs::read(&package).expect("read");
+    std::fs::write(
+        dir.path().join("notes/bad.md"),
+        b"# Bad\n\n- ok: fine\n- caf\xe9: latin-1\n",
+    )
+    .expect("write");
+    let out = run(
+        dir.path(),
+        &["build", "notes", "-o", package.to_str().unwrap_or("")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: notes/bad.md:4: not valid UTF-8; save the file as UTF-8"
+    );
+    assert_eq!(std::fs::read(&package).expect("read"), before);
+    assert_no_temp_files(dir.path());
+}
+
+#[test]
+fn an_output_that_cannot_be_written_is_an_error() {
+    let dir = seed_project();
+    std::fs::write(dir.path().join("blocker"), "a file, not a folder").expect("write");
+    let out = run(dir.path(), &["build", "-o", "blocker/deck.apkg"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: blocker/deck.apkg: cannot write: "), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("blocker")).expect("read"),
+        "a file, not a folder"
+    );
+}
+
+#[test]
+fn cards_prints_one_json_object_per_card_with_the_documented_keys() {
+    let out = run(&fixture("directives"), &["cards"]);
+    assert!(out.status.success());
+    let cards = cards_json(&out);
+    assert_eq!(cards.len(), 5);
+    let keys: Vec<&String> = cards[0].as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        vec![
+            "context",
+            "deck",
+            "definition",
+            "guid",
+            "location",
+            "media",
+            "reverse",
+            "tags",
+            "term"
+        ]
+    );
+    assert_eq!(cards[0]["location"], "notes/directives.md:3");
+}
+
+#[test]
+fn deck_and_subdecks_options() {
+    let dir = seed_project();
+    let out = run(dir.path(), &["cards", "--deck", "AWS", "--subdecks"]);
+    let cards = cards_json(&out);
+    assert_eq!(cards[0]["deck"], "AWS::Techstock");
+    assert_eq!(cards[1]["deck"], "AWS::Techstock::01");
+    assert_eq!(cards[107]["deck"], "AWS::Techstock::10");
+    assert_eq!(cards[1]["tags"], serde_json::json!([]));
+    // --deck alone keeps section tags and does not change identity.
+    let plain = cards_json(&run(dir.path(), &["cards"]));
+    let parented = cards_json(&run(dir.path(), &["cards", "--deck", "AWS"]));
+    assert_eq!(parented[1]["deck"], "AWS::Techstock");
+    assert_eq!(parented[1]["tags"], serde_json::json!(["Techstock::01"]));
+    assert_eq!(plain[1]["guid"], parented[1]["guid"]);
+    assert_eq!(plain[1]["guid"], cards[1]["guid"]);
+}
+
+#[test]
+fn reverse_flag_reverses_every_card() {
+    let dir = seed_project();
+    let cards = cards_json(&run(dir.path(), &["cards", "--reverse"]));
+    assert!(cards.iter().all(|c| c["reverse"] == true));
+    let out = run(dir.path(), &["build", "--reverse"]);
+    assert!(stderr(&out).contains("216 cards, 108 notes"), "{}", stderr(&out));
+}
+
+fn assert_no_temp_files(dir: &Path) {
+    for entry in walk(dir) {
+        let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
+        assert!(
+            !name.unwrap_or_default().starts_with(".notes2anki-"),
+            "stray temporary file {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}
