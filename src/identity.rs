@@ -83,7 +83,10 @@ mod tests {
     /// The README's test vectors. These must never change.
     #[test]
     fn guid_test_vectors() {
-        assert_eq!(guid("Techstock", "", "AWS Organizations"), "3a79cba8c082457cd4f5961f");
+        assert_eq!(
+            guid("Techstock", "", "AWS Organizations"),
+            "3a79cba8c082457cd4f5961f"
+        );
         assert_eq!(
             guid(
                 "Techstock",

@@ -138,7 +138,10 @@ impl Resolver {
                 self.warn_once(
                     image,
                     "missing-image",
-                    format!("image `{src}` not found ({}): {err}; left out", path.display()),
+                    format!(
+                        "image `{src}` not found ({}): {err}; left out",
+                        path.display()
+                    ),
                 );
                 None
             }

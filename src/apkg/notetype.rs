@@ -68,6 +68,7 @@ const CSS: &str = r#".card {
 .n2a-definition ul, .n2a-definition ol { padding-left: 1.4em; margin: 0.3em 0; }
 .n2a-source { font-size: 0.6em; color: #8c959f; margin-top: 1.5em; }
 .card img { max-width: 100%; height: auto; }
+.n2a-missing-image { font-size: 0.8em; color: #9a6700; }
 .card code {
   font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Noto Sans Mono CJK JP", monospace;
   font-size: 0.9em; background: #f6f8fa; border-radius: 4px; padding: 0.1em 0.3em;

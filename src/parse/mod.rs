@@ -415,12 +415,12 @@ impl Walker<'_, '_> {
     /// Every image reference that ended in no card gets a warning.
     fn warn_unused_images(&mut self) {
         let mut unused = Vec::new();
-        for (i, (event, range)) in self.events.iter().enumerate() {
+        for (event, range) in self.events {
             match event {
-                Event::Start(Tag::Image { dest_url, .. }) => {
-                    if !self.used_images.contains(&range.start) {
-                        unused.push((range.start, dest_url.to_string()));
-                    }
+                Event::Start(Tag::Image { dest_url, .. })
+                    if !self.used_images.contains(&range.start) =>
+                {
+                    unused.push((range.start, dest_url.to_string()));
                 }
                 Event::Html(html) | Event::InlineHtml(html) => {
                     for (src, at) in img_sources(html) {
@@ -431,7 +431,6 @@ impl Walker<'_, '_> {
                 }
                 _ => {}
             }
-            let _ = i;
         }
         for (offset, src) in unused {
             self.warn(

@@ -30,7 +30,10 @@ fn codes(p: &Parsed) -> Vec<(usize, &'static str)> {
 fn deck_is_the_first_h1_or_the_file_stem() {
     assert_eq!(cards("# My Deck\n\n- a: b\n")[0].deck, "My Deck");
     assert_eq!(cards("- a: b\n")[0].deck, "t");
-    assert_eq!(cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck, "Late Title");
+    assert_eq!(
+        cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck,
+        "Late Title"
+    );
 }
 
 #[test]
@@ -82,10 +85,16 @@ fn separator_skips_code_links_urls_and_arns() {
     assert_eq!(terms("- `a:b` in code\n"), Vec::<String>::new());
     assert_eq!(terms("- [x:y](http://a) link\n"), Vec::<String>::new());
     assert_eq!(terms("- go to https://a.b/c now\n"), Vec::<String>::new());
-    assert_eq!(terms("- arn:aws:iam::1:role/x is a role\n"), Vec::<String>::new());
+    assert_eq!(
+        terms("- arn:aws:iam::1:role/x is a role\n"),
+        Vec::<String>::new()
+    );
     assert_eq!(terms("- at 15:30 we meet\n"), Vec::<String>::new());
     assert_eq!(terms("- `std::fs`: the module\n"), vec!["std::fs"]);
-    assert_eq!(terms("- Role ARN: arn:aws:iam::1:role/x\n"), vec!["Role ARN"]);
+    assert_eq!(
+        terms("- Role ARN: arn:aws:iam::1:role/x\n"),
+        vec!["Role ARN"]
+    );
     assert_eq!(
         terms("- [S3](https://aws.amazon.com/s3/): storage\n"),
         vec!["S3"]
@@ -125,7 +134,10 @@ fn definition_takes_nested_content_and_keeps_nested_cards() {
     assert_eq!(all.len(), 2);
     let def = &all[0].definition_html;
     assert!(def.contains("child: c"), "{def}");
-    assert!(def.contains("<pre><code class=\"language-sh\">ls -l\n</code></pre>"), "{def}");
+    assert!(
+        def.contains("<pre><code class=\"language-sh\">ls -l\n</code></pre>"),
+        "{def}"
+    );
     assert_eq!(all[1].context, vec!["Term".to_string()]);
 }
 
@@ -144,7 +156,10 @@ fn context_of_prose_parents_is_cut_to_40_characters() {
     // `Short prose:` with nested content is a card whose definition is that content.
     assert_eq!(
         got,
-        vec![(2, "child".into(), expected), (3, "Short prose".into(), "".into())]
+        vec![
+            (2, "child".into(), expected),
+            (3, "Short prose".into(), "".into())
+        ]
     );
     assert_eq!(prose_label("AWS Storage Gateway。"), "AWS Storage Gateway");
 }
@@ -171,7 +186,8 @@ fn definition_lists_are_cards() {
 
 #[test]
 fn skip_leaves_out_the_item_and_everything_under_it() {
-    let md = "- Keep: yes\n  - Gone: no <!-- anki: skip -->\n    - Also gone: no\n- Kept too: yes\n";
+    let md =
+        "- Keep: yes\n  - Gone: no <!-- anki: skip -->\n    - Also gone: no\n- Kept too: yes\n";
     let all = cards(md);
     assert_eq!(
         all.iter().map(|c| c.term_text.as_str()).collect::<Vec<_>>(),
@@ -194,21 +210,38 @@ fn reverse_and_id_comments() {
 #[test]
 fn math_becomes_mathjax() {
     let c = &cards("- Euler: $e^{i\\pi} + 1 = 0$ and\n\n  $$a<b$$\n")[0];
-    assert!(c.definition_html.starts_with("\\(e^{i\\pi} + 1 = 0\\) and"), "{}", c.definition_html);
-    assert!(c.definition_html.contains("\\[a&lt;b\\]"), "{}", c.definition_html);
+    assert!(
+        c.definition_html.starts_with("\\(e^{i\\pi} + 1 = 0\\) and"),
+        "{}",
+        c.definition_html
+    );
+    assert!(
+        c.definition_html.contains("\\[a&lt;b\\]"),
+        "{}",
+        c.definition_html
+    );
 }
 
 #[test]
 fn tables_and_strikethrough_render() {
     let md = "- Table:\n\n  | a | b |\n  |---|---|\n  | 1 | ~~2~~ |\n";
     let c = &cards(md)[0];
-    assert!(c.definition_html.contains("<table>"), "{}", c.definition_html);
-    assert!(c.definition_html.contains("<del>2</del>"), "{}", c.definition_html);
+    assert!(
+        c.definition_html.contains("<table>"),
+        "{}",
+        c.definition_html
+    );
+    assert!(
+        c.definition_html.contains("<del>2</del>"),
+        "{}",
+        c.definition_html
+    );
 }
 
 #[test]
 fn images_become_placeholders_with_attributes_kept() {
-    let md = "- Shot: see ![my alt](img/a%20b.png \"t\")\n  - <img width=\"80\" src=\"画像.png\">\n";
+    let md =
+        "- Shot: see ![my alt](img/a%20b.png \"t\")\n  - <img width=\"80\" src=\"画像.png\">\n";
     let c = &cards(md)[0];
     assert_eq!(
         c.images.iter().map(|i| i.src.as_str()).collect::<Vec<_>>(),
@@ -218,9 +251,10 @@ fn images_become_placeholders_with_attributes_kept() {
         "<img src=\"{}\" alt=\"my alt\" title=\"t\">",
         image_placeholder(0)
     )));
-    assert!(c
-        .definition_html
-        .contains(&format!("<img width=\"80\" src=\"{}\">", image_placeholder(1))));
+    assert!(c.definition_html.contains(&format!(
+        "<img width=\"80\" src=\"{}\">",
+        image_placeholder(1)
+    )));
 }
 
 #[test]

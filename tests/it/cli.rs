@@ -49,7 +49,10 @@ fn build_defaults_to_notes_and_out_notes_apkg() {
         "wrote out/notes.apkg: 108 cards, 108 notes in 1 deck, 0 media files, 10 warnings"
     );
     // Diagnostics come first, one per line, in the editor-friendly format.
-    assert!(err.contains("notes/techstock.md:252:7: warning[empty-definition]: "), "{err}");
+    assert!(
+        err.contains("notes/techstock.md:252:7: warning[empty-definition]: "),
+        "{err}"
+    );
     // Nothing but the package is left in out/.
     let entries: Vec<_> = std::fs::read_dir(dir.path().join("out"))
         .expect("out/")
@@ -72,7 +75,10 @@ fn same_notes_and_clock_give_the_same_bytes() {
     let first = build(dir.path(), &["notes"]);
     let a = std::fs::read(&first).expect("read");
     let out2 = dir.path().join("again.apkg");
-    let result = run(dir.path(), &["build", "notes", "-o", out2.to_str().unwrap_or("")]);
+    let result = run(
+        dir.path(),
+        &["build", "notes", "-o", out2.to_str().unwrap_or("")],
+    );
     assert!(result.status.success());
     let b = std::fs::read(&out2).expect("read");
     assert!(a == b, "two builds differ");
@@ -140,7 +146,10 @@ fn an_output_that_cannot_be_written_is_an_error() {
     let out = run(dir.path(), &["build", "-o", "blocker/deck.apkg"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("error: blocker/deck.apkg: cannot write: "), "{err}");
+    assert!(
+        err.starts_with("error: blocker/deck.apkg: cannot write: "),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("blocker")).expect("read"),
         "a file, not a folder"
@@ -195,7 +204,11 @@ fn reverse_flag_reverses_every_card() {
     let cards = cards_json(&run(dir.path(), &["cards", "--reverse"]));
     assert!(cards.iter().all(|c| c["reverse"] == true));
     let out = run(dir.path(), &["build", "--reverse"]);
-    assert!(stderr(&out).contains("216 cards, 108 notes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("216 cards, 108 notes"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn assert_no_temp_files(dir: &Path) {

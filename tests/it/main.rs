@@ -1,6 +1,9 @@
 //! Integration tests: the `notes2anki` binary as a user runs it, and its packages
 //! imported by the real Anki library.
 
+// Panicking on a broken expectation is what a test is for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod anki;
 mod cli;
 mod fixtures;

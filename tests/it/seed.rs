@@ -54,7 +54,12 @@ fn seed_warns_once_for_the_empty_term_and_once_per_remote_image() {
     let remote: Vec<usize> = warnings
         .iter()
         .filter(|l| l.contains("warning[remote-image]"))
-        .map(|l| l.split(':').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0))
+        .map(|l| {
+            l.split(':')
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        })
         .collect();
     assert_eq!(remote, vec![24, 25, 88, 89, 90, 91, 94, 96, 99], "{err}");
 }

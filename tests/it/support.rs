@@ -54,11 +54,7 @@ pub fn build(dir: &Path, extra: &[&str]) -> PathBuf {
     let mut args = vec!["build", "-o", out.to_str().expect("utf-8 path")];
     args.extend_from_slice(extra);
     let result = run(dir, &args);
-    assert!(
-        result.status.success(),
-        "build failed: {}",
-        stderr(&result)
-    );
+    assert!(result.status.success(), "build failed: {}", stderr(&result));
     out
 }
 
