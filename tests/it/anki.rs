@@ -98,10 +98,15 @@ fn python(version: &str) -> PathBuf {
 fn import(importer: Importer, packages: &[&Path]) -> Value {
     let python = python(importer.version());
     let work = tempfile::tempdir().expect("tempdir");
+    let tmp = work.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir");
     let out = Command::new(python)
+        // Anki unpacks packages into `$TMPDIR/anki_temp` and deletes it at exit: one
+        // TMPDIR per process keeps concurrent tests from pulling files from under each other.
+        .env("TMPDIR", &tmp)
         .arg(root().join("tests/anki/import_check.py"))
         .arg(importer.mode())
-        .arg(work.path())
+        .arg(work.path().join("collection"))
         .args(packages)
         .output()
         .expect("run import_check.py");
