@@ -11,6 +11,10 @@ const NAMESPACE: &[u8] = b"notes2anki/identity/v1";
 
 /// Unicode NFC, every run of white space (U+3000 included) collapsed to one space, trimmed.
 ///
+/// ```
+/// assert_eq!(notes2anki::identity::normalize("\u{3000}AWS\u{3000} VPN "), "AWS VPN");
+/// ```
+///
 /// Markup is removed before this, by the parser, which builds the plain text from
 /// Markdown events (text and code kept, HTML and formatting dropped).
 pub fn normalize(text: &str) -> String {
@@ -30,6 +34,13 @@ pub fn normalize(text: &str) -> String {
 /// SHA-256 over the namespace and the three parts, each preceded by its length in
 /// bytes (u64, little-endian) so no choice of text can make two identities collide;
 /// the first 12 bytes as 24 lowercase hex digits.
+///
+/// ```
+/// use notes2anki::identity::guid;
+/// assert_eq!(guid("Techstock", "", "AWS Organizations"), "3a79cba8c082457cd4f5961f");
+/// // White space and Unicode composition do not change a card's identity.
+/// assert_eq!(guid("Deck", "", "Term"), guid("Deck", "", " Term\u{3000}"));
+/// ```
 pub fn guid(deck: &str, context: &str, term: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(NAMESPACE);

@@ -463,7 +463,7 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
                 depth += 1;
                 any = true;
             }
-            Event::End(TagEnd::Image) => depth -= 1,
+            Event::End(TagEnd::Image) => depth = depth.saturating_sub(1),
             _ if depth > 0 => {}
             Event::Start(Tag::Paragraph | Tag::HtmlBlock)
             | Event::End(TagEnd::Paragraph | TagEnd::HtmlBlock)

@@ -75,12 +75,15 @@ pub(crate) fn render_html(
 
 /// Index of the `End` matching the `Start` at `start` (or the last event if unbalanced).
 pub(crate) fn matching_end(events: &[Spanned<'_>], start: usize) -> usize {
+    if !matches!(events.get(start), Some((Event::Start(_), _))) {
+        return start;
+    }
     let mut depth = 0usize;
     for (j, (event, _)) in events.iter().enumerate().skip(start) {
         match event {
             Event::Start(_) => depth += 1,
             Event::End(_) => {
-                depth -= 1;
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return j;
                 }

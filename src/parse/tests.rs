@@ -292,3 +292,87 @@ fn nested_cards_deep_context_chain() {
         ]
     );
 }
+
+/// Never a panic: thousands of notes stitched at random from awkward fragments.
+#[test]
+fn random_notes_never_panic() {
+    const PIECES: &[&str] = &[
+        "- ",
+        "* ",
+        "1. ",
+        "  ",
+        "\t",
+        "    ",
+        "\n",
+        "\r\n",
+        "\n\n",
+        "# ",
+        "## ",
+        ": ",
+        ":",
+        "：",
+        "**",
+        "*",
+        "_",
+        "`",
+        "```",
+        "~~",
+        "$",
+        "$$",
+        "[",
+        "](",
+        ")",
+        "![",
+        "<img src=",
+        "\"",
+        "'",
+        ">",
+        "<!-- anki: skip -->",
+        "<!-- anki: reverse -->",
+        "<!-- anki: id=x -->",
+        "<!--",
+        "-->",
+        "|",
+        "|---|",
+        "http://a:1",
+        "10:30",
+        "arn:a:b::c",
+        "term",
+        "用語",
+        "。",
+        "?",
+        "\u{3000}",
+        "\u{feff}",
+        "&amp;",
+        "<b>",
+        "</b>",
+        "\\",
+        "[^1]",
+        "- [ ] ",
+        "Term\n: def\n",
+        "<div>",
+        "</div>",
+        "a.png",
+        "%20",
+        "é",
+        "e\u{301}",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let len = (next() % 60) as usize;
+        let md: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let parsed = parse(&Source::new("r.md", md.clone()), "r");
+        for card in &parsed.cards {
+            assert!(!card.term_text.is_empty(), "{md:?}");
+            assert!(card.location.line >= 1, "{md:?}");
+        }
+    }
+}
