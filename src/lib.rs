@@ -9,16 +9,22 @@ pub mod apkg;
 pub mod card;
 pub mod diag;
 pub mod identity;
+pub mod ids;
 pub mod load;
+pub mod lock;
 pub mod media;
+pub mod note;
 pub mod parse;
+pub mod report;
 pub mod source;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use card::{Card, Location};
+use card::Card;
 use diag::{Diagnostic, Severity};
+pub use note::Note;
+use report::Report;
 
 /// Errors that stop a command: nothing is written when one happens.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +47,8 @@ pub enum Error {
     },
     #[error("{}: {message}", path.display())]
     Package { path: PathBuf, message: String },
+    #[error("{}: not a notes2anki lock file: {message}; fix it, or delete it to start afresh (notes renamed since the last build are then added anew)", path.display())]
+    BadLock { path: PathBuf, message: String },
 }
 
 /// What the user asked for.
@@ -58,43 +66,16 @@ pub struct Options {
     pub offline: bool,
     /// The time, in seconds since the epoch.
     pub now: i64,
+    /// `--lock PATH`; by default [`lock::default_path`] of the inputs.
+    pub lock: Option<PathBuf>,
 }
 
-/// A card ready to become a note: every field final.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    pub guid: String,
-    /// The full deck name (with `--deck` and `--subdecks` applied).
-    pub deck: String,
-    pub tags: Vec<String>,
-    pub term: String,
-    pub definition: String,
-    /// The context as HTML (escaped text).
-    pub context: String,
-    pub source: String,
-    pub reverse: bool,
-    pub location: Location,
-    /// Media file names the note references.
-    pub media: Vec<String>,
-    /// The term as plain text.
-    pub term_text: String,
-}
-
-impl Note {
-    /// The six fields, in the note type's frozen order.
-    pub fn fields(&self) -> [String; 6] {
-        [
-            self.term.clone(),
-            self.definition.clone(),
-            self.context.clone(),
-            self.source.clone(),
-            self.guid.clone(),
-            if self.reverse {
-                "y".into()
-            } else {
-                String::new()
-            },
-        ]
+impl Options {
+    /// Where the lock file is read and written.
+    pub fn lock_path(&self) -> PathBuf {
+        self.lock
+            .clone()
+            .unwrap_or_else(|| lock::default_path(&self.inputs))
     }
 }
 
@@ -104,6 +85,11 @@ pub struct Extracted {
     pub notes: Vec<Note>,
     pub media: media::MediaFiles,
     pub diagnostics: Vec<Diagnostic>,
+    /// What changed since the lock was written.
+    pub report: Report,
+    /// The lock as this build leaves it, and where it goes.
+    pub lock: lock::Lock,
+    pub lock_path: PathBuf,
 }
 
 impl Extracted {
@@ -115,7 +101,8 @@ impl Extracted {
     }
 }
 
-/// Reads, parses and identifies the notes, and resolves their images.
+/// Reads, parses and identifies the notes, and resolves their images. Reads the lock
+/// file (if any) but writes nothing.
 pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let files = load::load(&options.inputs)?;
     if files.is_empty() {
@@ -123,113 +110,125 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             path: options.inputs.first().cloned().unwrap_or_default(),
         });
     }
-    let mut out = Extracted::default();
+    let lock_path = options.lock_path();
+    let old_lock = lock::Lock::read(&lock_path)?;
+    let lock_dir = lock_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()
+        .ok();
+
+    let mut out = Extracted {
+        lock_path,
+        ..Extracted::default()
+    };
     let mut cards: Vec<(Card, String)> = Vec::new();
+    let mut built_files = std::collections::BTreeSet::new();
     for file in &files {
         let parsed = parse::parse(&file.source, &file.stem);
         out.diagnostics.extend(parsed.diagnostics);
-        cards.extend(parsed.cards.into_iter().map(|c| (c, file.name.clone())));
+        let name = lock_relative(lock_dir.as_deref(), &file.source.path)
+            .unwrap_or_else(|| file.name.clone());
+        built_files.insert(name.clone());
+        cards.extend(parsed.cards.into_iter().map(|c| (c, name.clone())));
     }
-    let guids = assign_guids(&cards, &mut out.diagnostics);
+
     let mut resolver = media::Resolver::new();
-    for ((card, file_name), guid) in cards.iter().zip(guids) {
+    let mut keys = Vec::with_capacity(cards.len());
+    for (card, file_name) in &cards {
         let (resolved, names) = resolver.resolve(card);
-        out.notes.push(Note {
-            guid,
-            deck: deck_name(card, options),
-            tags: tags(card, options),
+        let reverse = card.reverse || options.reverse;
+        let note = Note {
+            guid: String::new(),
+            deck: note::deck_name(card, options),
+            tags: note::tags(card, options),
             term: media::fill_placeholders(&card.term_html, &resolved),
             definition: media::fill_placeholders(&card.definition_html, &resolved),
             context: parse::escape_attr(&card.context_text()),
-            source: parse::escape_attr(&source_field(file_name, &card.sections)),
-            reverse: card.reverse || options.reverse,
+            source: parse::escape_attr(&note::source_field(
+                display_name(file_name),
+                &card.sections,
+            )),
+            reverse,
             location: card.location.clone(),
             media: names,
             term_text: card.term_text.clone(),
+            note_id: 0,
+            card_ids: Vec::new(),
+            mod_secs: 0,
+            change: ids::Change::Added,
+        };
+        keys.push(ids::CardKey {
+            deck: card.deck.clone(),
+            context: card.context_text(),
+            term: card.term_text.clone(),
+            pinned: card.pinned_id.clone(),
+            file: file_name.clone(),
+            definition: note::hash_parts([note.definition.as_str()]),
+            content: note::content_hash(&note),
+            templates: 1 + usize::from(reverse),
+            location: card.location.clone(),
         });
+        out.notes.push(note);
     }
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
+
+    let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
+    for (note, assigned) in out.notes.iter_mut().zip(&assignment.cards) {
+        note.guid = assigned.guid.clone();
+        note.note_id = assigned.note_id;
+        note.card_ids = assigned.card_ids.clone();
+        note.mod_secs = assigned.mod_secs;
+        note.change = assigned.change.clone();
+    }
+    out.diagnostics
+        .extend(assignment.diagnostics.iter().cloned());
     out.diagnostics
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+
+    let notetype_hash = apkg::notetype::hash();
+    let notetype_mod = match &old_lock {
+        Some(l) if l.notetype.hash == notetype_hash => l.notetype.mod_secs,
+        Some(l) => options.now.max(l.notetype.mod_secs.saturating_add(1)),
+        None => options.now,
+    };
+    out.lock = lock::Lock {
+        notetype: lock::NotetypeEntry {
+            hash: notetype_hash,
+            mod_secs: notetype_mod,
+        },
+        entries: ids::lock_entries(&keys, &assignment),
+    };
+    out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
     Ok(out)
 }
 
-/// Guids from identities; a second card with the same identity gets a distinct one.
-fn assign_guids(cards: &[(Card, String)], diagnostics: &mut Vec<Diagnostic>) -> Vec<String> {
-    let mut first_seen: BTreeMap<String, (Location, usize)> = BTreeMap::new();
-    let mut guids = Vec::with_capacity(cards.len());
-    for (card, _) in cards {
-        let base = match &card.pinned_id {
-            Some(id) => identity::pinned_guid(&card.deck, id),
-            None => identity::guid(&card.deck, &card.context_text(), &card.term_text),
-        };
-        let entry = first_seen
-            .entry(base.clone())
-            .or_insert((card.location.clone(), 0));
-        entry.1 += 1;
-        if entry.1 == 1 {
-            guids.push(base);
-        } else {
-            diagnostics.push(Diagnostic::warning(
-                card.location.path.clone(),
-                (card.location.line, card.location.col),
-                "duplicate-card",
-                format!(
-                    "`{}` is already a card at {} (same deck, context and term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
-                    card.term_text, entry.0
-                ),
-            ));
-            guids.push(identity::nth_guid(&base, entry.1));
-        }
-    }
-    guids
-}
-
-fn deck_name(card: &Card, options: &Options) -> String {
-    let mut parts: Vec<String> = options.parent_deck.iter().cloned().collect();
-    parts.push(card.deck.clone());
-    if options.subdecks {
-        parts.extend(card.sections.iter().map(|s| trim_section(s).to_string()));
-    }
-    parts.retain(|p| !p.is_empty());
-    parts.join("::")
-}
-
-/// `03.` → `03`: trailing dots and spaces are not part of a section's name.
-fn trim_section(name: &str) -> &str {
-    name.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .trim_start()
-}
-
-/// One hierarchical tag for the section path (`Techstock::03`); none with `--subdecks`.
-fn tags(card: &Card, options: &Options) -> Vec<String> {
-    if options.subdecks {
-        return Vec::new();
-    }
-    let tag: Vec<String> = std::iter::once(card.deck.as_str())
-        .chain(card.sections.iter().map(String::as_str))
-        .map(|part| {
-            trim_section(part)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join("_")
-        })
-        .filter(|p| !p.is_empty())
+/// A note file's path relative to the lock's folder, `/`-separated (with `..` when the
+/// file is outside it): the same whichever input named the file.
+fn lock_relative(lock_dir: Option<&Path>, file: &Path) -> Option<String> {
+    let file = file.canonicalize().ok()?;
+    let base: Vec<_> = lock_dir?.components().collect();
+    let target: Vec<_> = file.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let parts: Vec<String> = std::iter::repeat_n("..".to_string(), base.len() - common)
+        .chain(
+            target[common..]
+                .iter()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        )
         .collect();
-    if tag.is_empty() {
-        Vec::new()
-    } else {
-        vec![tag.join("::")]
-    }
+    Some(parts.join("/"))
 }
 
-/// The `Source` field: the file and the section path, not the line (it moves).
-fn source_field(file_name: &str, sections: &[String]) -> String {
-    std::iter::once(file_name)
-        .chain(sections.iter().map(String::as_str))
-        .collect::<Vec<_>>()
-        .join(" › ")
+/// The file as the `Source` field names it: its lock-relative path without leading `..`.
+fn display_name(lock_relative: &str) -> &str {
+    let mut name = lock_relative;
+    while let Some(rest) = name.strip_prefix("../") {
+        name = rest;
+    }
+    name
 }
 
 /// What a build wrote.
@@ -243,11 +242,19 @@ pub struct Summary {
     pub media: usize,
 }
 
-/// Builds the package: extract, then write `output` (atomically).
-pub fn build(options: &Options, output: &Path) -> Result<(Summary, Vec<Diagnostic>), Error> {
+/// Builds the package and then the lock file, both atomically: on any error the files
+/// already on disk stay as they were.
+pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), Error> {
     let extracted = extract(options)?;
-    let (notes, decks) = package_notes(&extracted.notes, options.now);
-    apkg::write(output, &notes, &decks, &extracted.media)?;
+    let (notes, decks) = package_notes(&extracted.notes);
+    apkg::write(
+        output,
+        &notes,
+        &decks,
+        &extracted.media,
+        extracted.lock.notetype.mod_secs,
+    )?;
+    extracted.lock.write(&extracted.lock_path)?;
     let deck_names: std::collections::BTreeSet<&str> =
         extracted.notes.iter().map(|n| n.deck.as_str()).collect();
     let summary = Summary {
@@ -257,41 +264,34 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Vec<Diagnosti
         decks: deck_names.len(),
         media: extracted.media.len(),
     };
-    Ok((summary, extracted.diagnostics))
+    Ok((summary, extracted))
 }
 
-/// Notes and decks as the package writer wants them. Ids are at most `now` (in ms),
-/// every note's `mod` is `now`; new cards are due in the order of the notes.
-fn package_notes(notes: &[Note], now: i64) -> (Vec<apkg::PackageNote>, Vec<apkg::Deck>) {
-    let now_ms = now.saturating_mul(1000);
-    let card_count: usize = notes.iter().map(|n| 1 + usize::from(n.reverse)).sum();
-    let mut next_card = 0i64;
+/// Notes and decks as the package writer wants them; new cards are due in the order
+/// of the notes.
+fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote>, Vec<apkg::Deck>) {
     let mut decks: BTreeMap<String, i64> = BTreeMap::new();
-    let total_notes = notes.len() as i64;
     let package = notes
         .iter()
         .enumerate()
-        .map(|(i, note)| {
-            let i = i as i64;
+        .map(|(position, note)| {
             let deck_id = *decks
                 .entry(note.deck.clone())
                 .or_insert_with(|| apkg::deck_id(&note.deck));
-            let ords: &[i64] = if note.reverse { &[0, 1] } else { &[0] };
-            let cards = ords
+            let cards = note
+                .card_ids
                 .iter()
-                .map(|&ord| {
-                    next_card += 1;
-                    apkg::PackageCard {
-                        id: (now_ms - card_count as i64 + next_card).max(next_card),
-                        ord,
-                        due: i + 1,
-                    }
+                .enumerate()
+                .map(|(ord, &id)| apkg::PackageCard {
+                    id,
+                    ord: ord as i64,
+                    due: position as i64 + 1,
                 })
                 .collect();
             apkg::PackageNote {
-                id: (now_ms - total_notes + i + 1).max(i + 1),
+                id: note.note_id,
                 guid: note.guid.clone(),
-                mod_secs: now,
+                mod_secs: note.mod_secs,
                 deck_id,
                 tags: note.tags.clone(),
                 fields: note.fields(),

@@ -23,10 +23,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write an Anki package (.apkg) from the notes.
+    /// Write an Anki package (.apkg) from the notes, and update the lock file.
     ///
     /// Import the package in Anki with File → Import; importing a newer build updates
-    /// the notes already there.
+    /// the notes already there. The lock file (notes2anki.lock) remembers every card's
+    /// id: commit it with your notes.
     Build {
         #[command(flatten)]
         notes: NotesArgs,
@@ -37,7 +38,8 @@ enum Command {
         #[arg(long)]
         offline: bool,
     },
-    /// Print the cards the notes give, one JSON object per line, without writing anything.
+    /// Print the cards the notes give, one JSON object per line, without writing anything
+    /// (the lock file is read, not written).
     Cards {
         #[command(flatten)]
         notes: NotesArgs,
@@ -58,6 +60,10 @@ struct NotesArgs {
     /// Give every card a reverse card too (definition → term).
     #[arg(long)]
     reverse: bool,
+    /// The lock file that keeps every card's id between builds
+    /// [default: notes2anki.lock in the first input folder]
+    #[arg(long, value_name = "PATH")]
+    lock: Option<PathBuf>,
 }
 
 impl NotesArgs {
@@ -74,6 +80,7 @@ impl NotesArgs {
             reverse: self.reverse,
             offline,
             now: now(),
+            lock: self.lock,
         }
     }
 }
@@ -134,10 +141,12 @@ fn run(cli: Cli) -> Result<(), Error> {
         } => {
             let options = notes.options(offline);
             let output = output.unwrap_or_else(|| default_output(&options.inputs));
-            let (summary, diagnostics) = build(&options, &output)?;
-            for d in &diagnostics {
+            let (summary, extracted) = build(&options, &output)?;
+            let diagnostics = &extracted.diagnostics;
+            for d in diagnostics {
                 let _ = writeln!(stderr, "{d}");
             }
+            let _ = write!(stderr, "{}", extracted.report.render());
             let _ = writeln!(
                 stderr,
                 "wrote {}: {}, {} in {}, {}, {}",

@@ -53,18 +53,25 @@ CREATE INDEX ix_notes_csum on notes (csum);
 const CREATED: i64 = 1_411_124_400;
 
 /// Writes the collection into a new SQLite file at `path`.
-pub fn write(path: &Path, notes: &[PackageNote], decks: &[Deck]) -> rusqlite::Result<()> {
+pub fn write(
+    path: &Path,
+    notes: &[PackageNote],
+    decks: &[Deck],
+    notetype_mod: i64,
+) -> rusqlite::Result<()> {
     let mut db = Connection::open(path)?;
     // A throwaway file: no journal, no fsync.
     db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
     db.execute_batch(SCHEMA)?;
     let tx = db.transaction()?;
+    // The collection's own `mod`: from the data, never the clock, so unchanged notes
+    // give unchanged bytes.
     let modified = notes
         .iter()
         .map(|n| n.mod_secs)
         .max()
         .unwrap_or(0)
-        .max(notetype::MOD);
+        .max(notetype_mod);
     let default_deck = decks.first().map_or(1, |d| d.id);
     tx.execute(
         "INSERT INTO col VALUES (1, ?1, ?2, ?2, 11, 0, 0, 0, ?3, ?4, ?5, ?6, '{}')",
@@ -72,7 +79,8 @@ pub fn write(path: &Path, notes: &[PackageNote], decks: &[Deck]) -> rusqlite::Re
             CREATED,
             modified * 1000,
             conf_json().to_string(),
-            json!({ notetype::ID.to_string(): notetype::json(default_deck) }).to_string(),
+            json!({ notetype::ID.to_string(): notetype::json(default_deck, notetype_mod) })
+                .to_string(),
             decks_json(decks).to_string(),
             dconf_json().to_string(),
         ],
@@ -160,7 +168,7 @@ fn conf_json() -> Value {
 
 fn deck_json(id: i64, name: &str, desc: &str) -> Value {
     json!({
-        "id": id, "name": name, "desc": desc, "mod": notetype::MOD, "usn": -1,
+        "id": id, "name": name, "desc": desc, "mod": notetype::DECK_MOD, "usn": -1,
         "collapsed": false, "browserCollapsed": false, "dyn": 0, "conf": 1,
         "extendNew": 10, "extendRev": 50,
         "lrnToday": [0, 0], "revToday": [0, 0], "newToday": [0, 0], "timeToday": [0, 0],

@@ -58,12 +58,13 @@ pub fn deck_id(name: &str) -> i64 {
 }
 
 /// Writes the package at `output`, atomically: the old file stays until the new one is
-/// complete.
+/// complete. `notetype_mod` is the note type's `mod` in seconds.
 pub fn write(
     output: &Path,
     notes: &[PackageNote],
     decks: &[Deck],
     media: &MediaFiles,
+    notetype_mod: i64,
 ) -> Result<(), Error> {
     let package_error = |message: String| Error::Package {
         path: output.to_path_buf(),
@@ -84,7 +85,7 @@ pub fn write(
         .suffix(".anki2")
         .tempfile_in(&dir)
         .map_err(write_error)?;
-    collection::write(db_file.path(), notes, decks)
+    collection::write(db_file.path(), notes, decks, notetype_mod)
         .map_err(|e| package_error(format!("writing the collection: {e}")))?;
     let db_bytes = std::fs::read(db_file.path()).map_err(write_error)?;
     drop(db_file);

@@ -1,7 +1,7 @@
 //! Our note type. **Frozen**: its id, field names and order, template names and order,
 //! and every field and template `id` must never change, or updates stop reaching notes
-//! already in Anki (docs/anki-package-format.md §5.4). Template text and CSS may change;
-//! [`MOD`] must then go up.
+//! already in Anki (docs/anki-package-format.md §5.4). Template text and CSS may change:
+//! the lock file records [`hash`], and the note type's `mod` goes up when it changes.
 
 use serde_json::{json, Value};
 
@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 pub const ID: i64 = 1_795_651_200_417;
 /// Name shown in Anki.
 pub const NAME: &str = "notes2anki";
-/// Seconds; raise it (to the time of the change) whenever templates or CSS change.
-pub const MOD: i64 = 1_795_651_200;
+/// Seconds: the `mod` of decks, which Anki matches by name and never updates from it.
+pub const DECK_MOD: i64 = 1_795_651_200;
 
 /// Field names with their stable ids, in their frozen order.
 pub const FIELDS: [(&str, i64); 6] = [
@@ -91,8 +91,19 @@ const CSS: &str = r#".card {
 @media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.4em; } }
 "#;
 
+/// A hash of everything in the note type but its `mod` and default deck: when it
+/// changes, the note type's `mod` goes up so Anki takes the new templates and CSS.
+pub fn hash() -> String {
+    let mut value = json(0, 0);
+    if let Some(map) = value.as_object_mut() {
+        map.remove("mod");
+        map.remove("did");
+    }
+    crate::note::hash_parts([value.to_string().as_str()])
+}
+
 /// The note type as schema-11 JSON (the value of its entry in `col.models`).
-pub fn json(deck_id: i64) -> Value {
+pub fn json(deck_id: i64, mod_secs: i64) -> Value {
     let fields: Vec<Value> = FIELDS
         .iter()
         .enumerate()
@@ -121,7 +132,7 @@ pub fn json(deck_id: i64) -> Value {
         "id": ID,
         "name": NAME,
         "type": 0,
-        "mod": MOD,
+        "mod": mod_secs,
         "usn": -1,
         "sortf": 0,
         "did": deck_id,

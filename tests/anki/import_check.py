@@ -1,11 +1,16 @@
-"""Import .apkg files into a fresh collection with the real Anki library and dump it.
+"""Import .apkg files into a collection with the real Anki library and dump it.
 
-Usage: import_check.py (current|legacy) WORKDIR PACKAGE [PACKAGE ...]
+Usage: import_check.py (current|legacy) COLLECTION_DIR STEP [STEP ...]
+
+A STEP is `import=PATH` (import a package), `answer=TERM` (answer the card of the note
+whose Term field is TERM with "Good", as a user studying it would) or `find=QUERY`
+(run a browser search). The collection in COLLECTION_DIR is created on first use and
+kept, so a test can import, study, rebuild and import again.
 
 `current` uses Collection.import_anki_package (the Rust importer, Anki >= 2.1.50);
 `legacy` uses anki.importing.apkg.AnkiPackageImporter (the Python importer older
-desktops and AnkiDroid <= 2.16 run). The packages are imported in order into one new
-collection; the result is printed as JSON on stdout for the Rust tests to check.
+desktops and AnkiDroid <= 2.16 run). The collection is printed as JSON on stdout for
+the Rust tests to check.
 """
 
 import json
@@ -26,6 +31,7 @@ def import_current(col, path):
         "updated": len(log.updated),
         "duplicate": len(log.duplicate),
         "conflicting": len(log.conflicting),
+        "updated_ids": sorted(n.id.nid for n in log.updated),
     }
 
 
@@ -52,6 +58,9 @@ def dump(col):
                     "due": card.due,
                     "type": card.type,
                     "queue": card.queue,
+                    "reps": card.reps,
+                    "ivl": card.ivl,
+                    "revlog": col.db.scalar("select count() from revlog where cid = ?", card.id),
                     "question": card.question(),
                     "answer": card.answer(),
                 }
@@ -81,8 +90,19 @@ def dump(col):
     }
 
 
+def answer(col, term, legacy):
+    nids = [nid for nid in col.find_notes("") if col.get_note(nid)["Term"] == term]
+    if len(nids) != 1:
+        raise SystemExit(f"answer={term}: {len(nids)} notes have that term")
+    card = col.get_note(nids[0]).cards()[0]
+    if legacy:
+        col.sched.reset()  # the 2.1.54 v2 scheduler needs its queues built first
+    card.start_timer()
+    col.sched.answerCard(card, 3)
+
+
 def main():
-    mode, workdir, packages = sys.argv[1], sys.argv[2], sys.argv[3:]
+    mode, workdir, steps = sys.argv[1], sys.argv[2], sys.argv[3:]
     if mode == "legacy":
         import anki.lang
 
@@ -92,14 +112,22 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     col = Collection(os.path.join(workdir, "collection.anki2"))
     try:
-        imports = []
-        for path in packages:
-            if mode == "legacy":
-                imports.append(import_legacy(col, os.path.abspath(path)))
+        imports, found = [], {}
+        for step in steps:
+            verb, _, arg = step.partition("=")
+            if verb == "import" and mode == "legacy":
+                imports.append(import_legacy(col, os.path.abspath(arg)))
+            elif verb == "import":
+                imports.append(import_current(col, os.path.abspath(arg)))
+            elif verb == "answer":
+                answer(col, arg, mode == "legacy")
+            elif verb == "find":
+                found[arg] = sorted(col.find_notes(arg))
             else:
-                imports.append(import_current(col, os.path.abspath(path)))
+                raise SystemExit(f"unknown step {step!r}")
         result = dump(col)
         result["imports"] = imports
+        result["found"] = found
         json.dump(result, sys.stdout, ensure_ascii=False)
     finally:
         col.close()

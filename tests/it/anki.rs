@@ -15,24 +15,30 @@ use serde_json::Value;
 
 use crate::support::*;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Importer {
+    /// anki 26.9.3: the Rust importer, keeping the package's note `mod`.
     Current,
+    /// anki 24.11: the Rust importer that sets an updated note's `mod` to the import time.
+    Mid,
+    /// anki 2.1.54: the legacy Python importer.
     Legacy,
 }
 
 const BOTH: [Importer; 2] = [Importer::Current, Importer::Legacy];
+const ALL: [Importer; 3] = [Importer::Current, Importer::Mid, Importer::Legacy];
 
 impl Importer {
     fn version(self) -> &'static str {
         match self {
             Importer::Current => "26.9.3",
+            Importer::Mid => "24.11",
             Importer::Legacy => "2.1.54",
         }
     }
     fn mode(self) -> &'static str {
         match self {
-            Importer::Current => "current",
+            Importer::Current | Importer::Mid => "current",
             Importer::Legacy => "legacy",
         }
     }
@@ -96,18 +102,28 @@ fn python(version: &str) -> PathBuf {
 
 /// Imports the packages, in order, into one fresh collection and returns its contents.
 fn import(importer: Importer, packages: &[&Path]) -> Value {
-    let python = python(importer.version());
     let work = tempfile::tempdir().expect("tempdir");
-    let tmp = work.path().join("tmp");
-    std::fs::create_dir(&tmp).expect("mkdir");
+    let steps: Vec<String> = packages
+        .iter()
+        .map(|p| format!("import={}", p.display()))
+        .collect();
+    anki(importer, work.path(), &steps)
+}
+
+/// Runs steps (`import=PATH`, `answer=TERM`, `find=QUERY`) on the collection kept in
+/// `work`, created on first use, and returns its contents.
+fn anki(importer: Importer, work: &Path, steps: &[String]) -> Value {
+    let python = python(importer.version());
+    let tmp = work.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("mkdir");
     let out = Command::new(python)
         // Anki unpacks packages into `$TMPDIR/anki_temp` and deletes it at exit: one
         // TMPDIR per process keeps concurrent tests from pulling files from under each other.
         .env("TMPDIR", &tmp)
         .arg(root().join("tests/anki/import_check.py"))
         .arg(importer.mode())
-        .arg(work.path().join("collection"))
-        .args(packages)
+        .arg(work.join("collection"))
+        .args(steps)
         .output()
         .expect("run import_check.py");
     assert!(
@@ -197,13 +213,14 @@ fn local_images_travel_as_media() {
     if skipped("local_images_travel_as_media") {
         return;
     }
-    let images = fixture("images");
+    let project = fixture_project("images");
+    let images = project.path();
     let tmp = tempfile::tempdir().expect("tmp");
     let package = tmp.path().join("images.apkg");
-    let out = run(&images, &["build", "-o", package.to_str().unwrap_or("")]);
+    let out = run(images, &["build", "-o", package.to_str().unwrap_or("")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("4 media files"), "{}", stderr(&out));
-    let expected = cards_json(&run(&images, &["cards"]));
+    let expected = cards_json(&run(images, &["cards"]));
     let mut media: Vec<String> = expected
         .iter()
         .flat_map(|c| c["media"].as_array().cloned().unwrap_or_default())
@@ -246,11 +263,11 @@ fn reverse_cards_exist_only_where_asked() {
     if skipped("reverse_cards_exist_only_where_asked") {
         return;
     }
-    let directives = fixture("directives");
+    let project = fixture_project("directives");
     let tmp = tempfile::tempdir().expect("tmp");
     let package = tmp.path().join("d.apkg");
     let out = run(
-        &directives,
+        project.path(),
         &["build", "-o", package.to_str().unwrap_or("")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -306,45 +323,255 @@ fn parent_deck_and_subdecks_land_in_anki() {
     }
 }
 
-#[test]
-fn rebuilding_after_an_edit_updates_the_same_notes() {
-    if skipped("rebuilding_after_an_edit_updates_the_same_notes") {
-        return;
-    }
-    let dir = seed_project();
-    let first = build(dir.path(), &["notes"]);
-    let kept = dir.path().join("first.apkg");
-    std::fs::rename(&first, &kept).expect("rename");
-    let path = dir.path().join("notes/techstock.md");
+/// The edits of the update scenario, applied to fixtures/updates.
+fn edit_notes(dir: &Path) {
+    let path = dir.join("notes/deck.md");
     let text = std::fs::read_to_string(&path).expect("read");
-    let edited = text.replace(
-        "- syslog: 稼働しているプログラムのログを、効率的に収集し記録する",
-        "- syslog: ログを収集する仕組み（編集済み）",
-    );
-    assert_ne!(text, edited);
+    let edited = text
+        .replace(
+            "- Edited: the old definition",
+            "- Edited: the new definition",
+        )
+        .replace("- Removed: this card goes away\n", "")
+        .replace(
+            "- Renamed term: a definition",
+            "- Better term: a definition",
+        )
+        .replace("- Parent item: the parent", "- Parent renamed: the parent")
+        .replace("with a tpyo in it", "with a typo in it")
+        .replace("## Old Section", "## New Section")
+        .replace(
+            "- Stable: never changes\n",
+            "- Stable: never changes\n- Added: a brand new card\n",
+        );
+    assert_eq!(edited.matches('\n').count(), text.matches('\n').count());
     std::fs::write(&path, edited).expect("write");
-    let later = notes2anki(dir.path())
-        .env("SOURCE_DATE_EPOCH", "1795700100")
-        .args(["build", "-o", "second.apkg"])
+}
+
+fn build_at(dir: &Path, now: i64, output: &str) -> (PathBuf, String) {
+    let out = notes2anki(dir)
+        .env("SOURCE_DATE_EPOCH", now.to_string())
+        .args(["build", "-o", output])
         .output()
         .expect("build");
-    assert!(later.status.success(), "{}", stderr(&later));
-    let second = dir.path().join("second.apkg");
-    for importer in BOTH {
-        let col = import(importer, &[&kept, &second]);
-        let notes = col["notes"].as_array().expect("notes");
-        assert_eq!(notes.len(), 108, "{importer:?}: no duplicates");
-        let syslog = notes
-            .iter()
-            .find(|n| n["fields"]["Term"] == "syslog")
-            .expect("syslog");
-        assert_eq!(
-            syslog["fields"]["Definition"], "ログを収集する仕組み（編集済み）",
-            "{importer:?}"
+    assert!(out.status.success(), "{}", stderr(&out));
+    (dir.join(output), stderr(&out))
+}
+
+fn note_by_term<'a>(col: &'a Value, term: &str) -> &'a Value {
+    let found: Vec<&Value> = col["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter(|n| n["fields"]["Term"] == term)
+        .collect();
+    assert_eq!(found.len(), 1, "notes with term {term}: {found:?}");
+    found[0]
+}
+
+fn terms(col: &Value) -> Vec<String> {
+    let mut t: Vec<String> = col["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| str_of(&n["fields"]["Term"]).to_string())
+        .collect();
+    t.sort();
+    t
+}
+
+#[test]
+fn rebuilding_after_edits_updates_the_notes_in_place() {
+    if skipped("rebuilding_after_edits_updates_the_notes_in_place") {
+        return;
+    }
+    // A real clock: Anki 24.11 sets an updated note's mod to the import time.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    for importer in ALL {
+        let project = fixture_project("updates");
+        let dir = project.path();
+        let work = tempfile::tempdir().expect("tmp");
+        let (first, report) = build_at(dir, now, "first.apkg");
+        assert!(report.contains("changes: 8 added"), "{report}");
+        let before = anki(
+            importer,
+            work.path(),
+            &[
+                format!("import={}", first.display()),
+                "answer=Edited".into(),
+            ],
         );
-        if let Importer::Current = importer {
-            assert_eq!(col["imports"][1]["updated"], 108, "{}", col["imports"]);
-            assert_eq!(col["imports"][1]["new"], 0);
+        assert_eq!(before["notes"].as_array().map(Vec::len), Some(8));
+        let edited_before = note_by_term(&before, "Edited").clone();
+        assert_eq!(edited_before["cards"][0]["reps"], 1);
+
+        // Edit everything, and rebuild in the same second.
+        edit_notes(dir);
+        let (second, report) = build_at(dir, now, "second.apkg");
+        assert!(
+            report.contains(
+                "changes: 1 added, 2 updated, 2 renamed, 2 moved, 1 removed, 1 unchanged"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.contains("renamed   notes/deck.md:6  Renamed term → Better term"),
+            "{report}"
+        );
+        assert!(
+            report.contains("renamed   notes/deck.md:7  Parent item → Parent renamed"),
+            "{report}"
+        );
+        assert!(
+            report.contains("moved     notes/deck.md:8  Child (was under Updates › Parent item)"),
+            "{report}"
+        );
+        assert!(report.contains("moved     notes/deck.md:10  Under prose (was under Updates › A prose parent with a tpyo in it)"), "{report}");
+        assert!(
+            report.contains("added     notes/deck.md:12  Added"),
+            "{report}"
+        );
+        assert!(report.contains("removed   deck.md  Removed"), "{report}");
+        let search = report
+            .lines()
+            .skip_while(|l| !l.starts_with("a package cannot delete notes"))
+            .nth(1)
+            .expect("a search line")
+            .trim()
+            .to_string();
+
+        let after = anki(
+            importer,
+            work.path(),
+            &[
+                format!("import={}", second.display()),
+                format!("find={search}"),
+            ],
+        );
+        let context = format!("{importer:?}");
+        // Note count = before + 1 (the removed note stays until the user deletes it).
+        assert_eq!(
+            after["notes"].as_array().map(Vec::len),
+            Some(9),
+            "{context}"
+        );
+        assert_eq!(
+            terms(&after),
+            vec![
+                "Added",
+                "Better term",
+                "Child",
+                "Edited",
+                "In section",
+                "Parent renamed",
+                "Removed",
+                "Stable",
+                "Under prose"
+            ],
+            "{context}: no old note beside a renamed one"
+        );
+        // The edited note: same note, new text, history kept.
+        let edited = note_by_term(&after, "Edited");
+        assert_eq!(edited["id"], edited_before["id"], "{context}");
+        assert_eq!(
+            edited["fields"]["Definition"], "the new definition",
+            "{context}"
+        );
+        assert_eq!(edited["cards"][0]["id"], edited_before["cards"][0]["id"]);
+        assert_eq!(edited["cards"][0]["reps"], 1, "{context}");
+        assert_eq!(edited["cards"][0]["revlog"], 1, "{context}");
+        // Renamed and moved cards kept their notes.
+        for (old, new) in [
+            ("Renamed term", "Better term"),
+            ("Parent item", "Parent renamed"),
+            ("Child", "Child"),
+            ("Under prose", "Under prose"),
+        ] {
+            assert_eq!(
+                note_by_term(&after, new)["id"],
+                note_by_term(&before, old)["id"],
+                "{context}: {old} → {new}"
+            );
         }
+        assert_eq!(
+            note_by_term(&after, "Under prose")["fields"]["Context"],
+            "A prose parent with a typo in it"
+        );
+        // The renamed section's note follows with its tag.
+        assert_eq!(
+            note_by_term(&after, "In section")["tags"],
+            serde_json::json!(["Updates::New_Section"]),
+            "{context}"
+        );
+        // The unchanged note was not rewritten.
+        assert_eq!(
+            note_by_term(&after, "Stable")["mod"],
+            note_by_term(&before, "Stable")["mod"],
+            "{context}"
+        );
+        if importer != Importer::Legacy {
+            let log = &after["imports"][0];
+            assert_eq!(log["new"], 1, "{context}: {log}");
+            assert_eq!(log["updated"], 6, "{context}: {log}");
+            let changed: Vec<&Value> = [
+                "Edited",
+                "Better term",
+                "Parent renamed",
+                "Child",
+                "Under prose",
+                "In section",
+            ]
+            .iter()
+            .map(|t| &note_by_term(&after, t)["id"])
+            .collect();
+            let mut changed: Vec<i64> = changed.iter().filter_map(|v| v.as_i64()).collect();
+            changed.sort_unstable();
+            assert_eq!(log["updated_ids"], serde_json::json!(changed), "{context}");
+        }
+        // The printed search finds exactly the removed note.
+        assert_eq!(
+            after["found"][&search],
+            serde_json::json!([note_by_term(&after, "Removed")["id"]]),
+            "{context}: {search}"
+        );
+
+        // A rebuild with no change: the same bytes, and nothing to import.
+        let (third, report) = build_at(dir, now + 5, "third.apkg");
+        assert!(
+            report.contains("0 added, 0 updated, 0 renamed, 0 moved, 0 removed, 8 unchanged"),
+            "{report}"
+        );
+        assert_eq!(std::fs::read(&third).ok(), std::fs::read(&second).ok());
+        let again = anki(
+            importer,
+            work.path(),
+            &[format!("import={}", third.display())],
+        );
+        assert_eq!(
+            again["notes"].as_array().map(Vec::len),
+            Some(9),
+            "{context}"
+        );
+        if importer != Importer::Legacy {
+            assert_eq!(again["imports"][0]["new"], 0, "{context}");
+            assert_eq!(again["imports"][0]["updated"], 0, "{context}");
+        }
+
+        // Without the lock, only the renamed and moved cards come back as new notes.
+        std::fs::remove_file(dir.join("notes/notes2anki.lock")).expect("rm lock");
+        let (fourth, _) = build_at(dir, now + 10, "fourth.apkg");
+        let last = anki(
+            importer,
+            work.path(),
+            &[format!("import={}", fourth.display())],
+        );
+        assert_eq!(
+            last["notes"].as_array().map(Vec::len),
+            Some(13),
+            "{context}"
+        );
     }
 }

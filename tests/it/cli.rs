@@ -83,12 +83,15 @@ fn same_notes_and_clock_give_the_same_bytes() {
     let b = std::fs::read(&out2).expect("read");
     assert!(a == b, "two builds differ");
     // With images too.
-    let images = fixture("images");
+    let images = fixture_project("images");
     let tmp = tempfile::tempdir().expect("tmp");
     let p1 = tmp.path().join("1.apkg");
     let p2 = tmp.path().join("2.apkg");
     for p in [&p1, &p2] {
-        let r = run(&images, &["build", "notes", "-o", p.to_str().unwrap_or("")]);
+        let r = run(
+            images.path(),
+            &["build", "notes", "-o", p.to_str().unwrap_or("")],
+        );
         assert!(r.status.success(), "{}", stderr(&r));
     }
     assert!(std::fs::read(&p1).ok() == std::fs::read(&p2).ok());
@@ -232,4 +235,87 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         out.push(path);
     }
     out
+}
+
+#[test]
+fn the_lock_file_lands_beside_the_notes_and_every_command_reads_it() {
+    let dir = fixture_project("updates");
+    build(dir.path(), &["notes"]);
+    let lock = dir.path().join("notes/notes2anki.lock");
+    let text = std::fs::read_to_string(&lock).expect("lock written beside the notes");
+    assert_eq!(text.matches("\"guid\":").count(), 8);
+    let before = cards_json(&run(dir.path(), &["cards"]));
+    // Rename a term: `build` keeps its guid, and `cards` (which only reads the lock) agrees.
+    let path = dir.path().join("notes/deck.md");
+    let notes = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, notes.replace("- Renamed term:", "- Better term:")).expect("write");
+    let unbuilt = cards_json(&run(dir.path(), &["cards"]));
+    assert_eq!(
+        unbuilt[2]["guid"], before[2]["guid"],
+        "cards applies the rename rule too"
+    );
+    build(dir.path(), &["notes"]);
+    let after = cards_json(&run(dir.path(), &["cards"]));
+    assert_eq!(after[2]["term"], "Better term");
+    assert_eq!(after[2]["guid"], before[2]["guid"]);
+    // `cards` never writes the lock.
+    let lock_before = std::fs::read(&lock).expect("read");
+    std::fs::write(&path, "- Only: one card\n").expect("write");
+    run(dir.path(), &["cards"]);
+    assert_eq!(std::fs::read(&lock).expect("read"), lock_before);
+}
+
+#[test]
+fn lock_option_puts_the_lock_elsewhere_and_a_subset_build_keeps_other_entries() {
+    let dir = fixture_project("sections");
+    let lock = dir.path().join("state/my.lock");
+    std::fs::create_dir(dir.path().join("state")).expect("mkdir");
+    let lock_arg = lock.to_str().expect("utf-8");
+    build(dir.path(), &["notes", "--lock", lock_arg]);
+    assert!(!dir.path().join("notes/notes2anki.lock").exists());
+    let full = std::fs::read_to_string(&lock).expect("lock");
+    assert_eq!(full.matches("\"guid\":").count(), 4);
+    // Build one file only: the other file's entries stay.
+    let out = run(
+        dir.path(),
+        &[
+            "build",
+            "notes/sub/b-second.md",
+            "-o",
+            "one.apkg",
+            "--lock",
+            lock_arg,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 removed, 1 unchanged"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&lock).expect("lock"), full);
+}
+
+#[test]
+fn a_broken_lock_is_refused_and_nothing_is_written() {
+    let dir = seed_project();
+    let package = build(dir.path(), &["notes"]);
+    let before = std::fs::read(&package).expect("read");
+    let lock = dir.path().join("notes/notes2anki.lock");
+    std::fs::write(&lock, "{\"version\": 1, \"cards\": [").expect("write");
+    let out = run(
+        dir.path(),
+        &["build", "notes", "-o", package.to_str().unwrap_or("")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: notes/notes2anki.lock: not a notes2anki lock file: line 1"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&package).expect("read"), before);
+    assert_eq!(
+        std::fs::read_to_string(&lock).expect("read"),
+        "{\"version\": 1, \"cards\": ["
+    );
 }

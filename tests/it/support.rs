@@ -48,6 +48,26 @@ pub fn seed_project() -> tempfile::TempDir {
     dir
 }
 
+/// A temporary copy of a fixture folder, so builds (which write a lock file beside the
+/// notes) never touch the repository.
+pub fn fixture_project(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
 /// Builds `input` (relative to `dir`) into `dir/out.apkg` and returns its path.
 pub fn build(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("out.apkg");

@@ -1,0 +1,353 @@
+//! Giving every card its guid, note and card ids and `mod`, from the lock file.
+//!
+//! Pure: the lock and the clock are inputs. The rules (docs/notes-format.md, Identity):
+//! a card whose identity is in the lock keeps its entry; a card whose definition is
+//! unchanged and of whose deck, context and term only one changed is the same card
+//! renamed or moved; `<!-- anki: id=… -->` pins a card; everything else is new.
+//! An unchanged card keeps its `mod`, a changed one gets max(now, old + 1), a new one now.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::card::Location;
+use crate::diag::Diagnostic;
+use crate::identity;
+use crate::lock::{Entry, Lock};
+
+/// What the id stage needs to know of a card.
+#[derive(Debug, Clone)]
+pub struct CardKey {
+    /// Identity parts, normalised.
+    pub deck: String,
+    pub context: String,
+    pub term: String,
+    pub pinned: Option<String>,
+    /// The note file relative to the lock's folder.
+    pub file: String,
+    /// Hash of the definition; of all the note carries.
+    pub definition: String,
+    pub content: String,
+    /// Templates the note uses: 1 (card) or 2 (card and reverse card).
+    pub templates: usize,
+    pub location: Location,
+}
+
+/// How a card relates to the previous build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Updated,
+    Unchanged,
+    /// The term changed; the old term.
+    Renamed {
+        from: String,
+    },
+    /// The context or deck changed; where it was (`deck › context`).
+    Moved {
+        from: String,
+    },
+}
+
+/// The ids of one card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assigned {
+    pub guid: String,
+    pub note_id: i64,
+    /// One per template used, in template order.
+    pub card_ids: Vec<i64>,
+    pub mod_secs: i64,
+    pub change: Change,
+}
+
+/// The result of the id stage.
+#[derive(Debug, Default)]
+pub struct Assignment {
+    /// In the order of the cards.
+    pub cards: Vec<Assigned>,
+    /// Lock entries of built files that no card claimed: removed from the notes.
+    pub removed: Vec<Entry>,
+    /// Lock entries of files not in this build, kept as they were.
+    pub kept: Vec<Entry>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// How a card found its lock entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    Exact,
+    Similar,
+}
+
+/// Assigns ids to `cards`; `built_files` are the files this build read (entries of other
+/// files are kept untouched); `now` in seconds.
+pub fn assign(
+    cards: &[CardKey],
+    lock: Option<&Lock>,
+    built_files: &BTreeSet<String>,
+    now: i64,
+) -> Assignment {
+    let entries: Vec<&Entry> = lock.map(|l| l.entries.iter().collect()).unwrap_or_default();
+    let mut claims: Vec<Option<(usize, Claim)>> = vec![None; cards.len()];
+    let mut taken = vec![false; entries.len()];
+    let by_guid: BTreeMap<&str, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.guid.as_str(), i))
+        .collect();
+
+    // 1. Pinned cards find their entry by guid.
+    for (c, card) in cards.iter().enumerate() {
+        if let Some(id) = &card.pinned {
+            let guid = identity::pinned_guid(&card.deck, id);
+            if let Some(&e) = by_guid.get(guid.as_str()) {
+                if !taken[e] {
+                    taken[e] = true;
+                    claims[c] = Some((e, Claim::Exact));
+                }
+            }
+        }
+    }
+
+    // 2. Same identity: first the entries whose content is unchanged too, then the rest.
+    let mut by_identity: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        by_identity
+            .entry((&e.deck, &e.context, &e.term))
+            .or_default()
+            .push(i);
+    }
+    for same_content in [true, false] {
+        for (c, card) in cards.iter().enumerate() {
+            if claims[c].is_some() || card.pinned.is_some() {
+                continue;
+            }
+            let key = (
+                card.deck.as_str(),
+                card.context.as_str(),
+                card.term.as_str(),
+            );
+            let found = by_identity.get(&key).and_then(|candidates| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&e| !taken[e] && (!same_content || entries[e].content == card.content))
+            });
+            if let Some(e) = found {
+                taken[e] = true;
+                claims[c] = Some((e, Claim::Exact));
+            }
+        }
+    }
+
+    // 3. Renamed or moved: same definition, one identity part changed, and no doubt
+    //    about which entry is which card.
+    let similar = |card: &CardKey, e: &Entry| {
+        e.definition == card.definition
+            && built_files.contains(&e.file)
+            && [
+                e.deck == card.deck,
+                e.context == card.context,
+                e.term == card.term,
+            ]
+            .iter()
+            .filter(|same| **same)
+            .count()
+                == 2
+    };
+    let open_cards: Vec<usize> = (0..cards.len())
+        .filter(|&c| claims[c].is_none() && cards[c].pinned.is_none())
+        .collect();
+    for &c in &open_cards {
+        let candidates: Vec<usize> = (0..entries.len())
+            .filter(|&e| !taken[e] && similar(&cards[c], entries[e]))
+            .collect();
+        if let [e] = candidates[..] {
+            let rivals = open_cards
+                .iter()
+                .filter(|&&o| claims[o].is_none() && similar(&cards[o], entries[e]))
+                .count();
+            if rivals == 1 {
+                taken[e] = true;
+                claims[c] = Some((e, Claim::Similar));
+            }
+        }
+    }
+
+    // 4. Guids, ids and mods.
+    let mut used_guids: BTreeSet<String> = entries.iter().map(|e| e.guid.clone()).collect();
+    let mut used_ids: BTreeSet<i64> = entries
+        .iter()
+        .flat_map(|e| std::iter::once(e.note_id).chain(e.card_ids.iter().copied()))
+        .collect();
+    let needed: usize = cards
+        .iter()
+        .zip(&claims)
+        .map(|(card, claim)| match claim {
+            None => 1 + card.templates,
+            Some((e, _)) => card.templates.saturating_sub(entries[*e].card_ids.len()),
+        })
+        .sum();
+    let mut fresh = fresh_ids(now.saturating_mul(1000), needed, &mut used_ids).into_iter();
+    let mut next_id = || fresh.next().unwrap_or(1);
+
+    let mut out = Assignment::default();
+    for (card, claim) in cards.iter().zip(&claims) {
+        let assigned = match claim {
+            Some((e, how)) => {
+                let entry = entries[*e];
+                let mut card_ids = entry.card_ids.clone();
+                card_ids.truncate(card.templates);
+                while card_ids.len() < card.templates {
+                    card_ids.push(next_id());
+                }
+                let unchanged = entry.content == card.content;
+                let change = match how {
+                    Claim::Exact if unchanged => Change::Unchanged,
+                    Claim::Exact => Change::Updated,
+                    Claim::Similar if entry.term != card.term => Change::Renamed {
+                        from: entry.term.clone(),
+                    },
+                    Claim::Similar => Change::Moved {
+                        from: place(&entry.deck, &entry.context),
+                    },
+                };
+                Assigned {
+                    guid: entry.guid.clone(),
+                    note_id: entry.note_id,
+                    card_ids,
+                    mod_secs: if unchanged {
+                        entry.mod_secs
+                    } else {
+                        now.max(entry.mod_secs.saturating_add(1))
+                    },
+                    change,
+                }
+            }
+            None => {
+                let base = match &card.pinned {
+                    Some(id) => identity::pinned_guid(&card.deck, id),
+                    None => identity::guid(&card.deck, &card.context, &card.term),
+                };
+                let mut guid = base.clone();
+                let mut n = 1;
+                while used_guids.contains(&guid) {
+                    n += 1;
+                    guid = identity::nth_guid(&base, n);
+                }
+                let note_id = next_id();
+                let card_ids = (0..card.templates).map(|_| next_id()).collect();
+                Assigned {
+                    guid,
+                    note_id,
+                    card_ids,
+                    mod_secs: now,
+                    change: Change::Added,
+                }
+            }
+        };
+        used_guids.insert(assigned.guid.clone());
+        out.cards.push(assigned);
+    }
+    out.diagnostics = duplicate_warnings(cards, &claims);
+    for (e, entry) in entries.iter().enumerate() {
+        if taken[e] {
+            continue;
+        }
+        if built_files.contains(&entry.file) {
+            out.removed.push((*entry).clone());
+        } else {
+            out.kept.push((*entry).clone());
+        }
+    }
+    out
+}
+
+/// Two cards with one identity: the one the lock knew (else the first) keeps it; each
+/// other one gets a warning.
+fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> Vec<Diagnostic> {
+    let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    for (c, card) in cards.iter().enumerate() {
+        if card.pinned.is_none() {
+            groups
+                .entry((&card.deck, &card.context, &card.term))
+                .or_default()
+                .push(c);
+        }
+    }
+    let mut warnings: Vec<(usize, Diagnostic)> = Vec::new();
+    for group in groups.values().filter(|g| g.len() > 1) {
+        let keeper = group
+            .iter()
+            .copied()
+            .find(|&c| matches!(claims[c], Some((_, Claim::Exact))))
+            .unwrap_or(group[0]);
+        let kept_at = &cards[keeper].location;
+        for &c in group.iter().filter(|&&c| c != keeper) {
+            let card = &cards[c];
+            warnings.push((
+                c,
+                Diagnostic::warning(
+                    card.location.path.clone(),
+                    (card.location.line, card.location.col),
+                    "duplicate-card",
+                    format!(
+                        "`{}` is already a card at {kept_at} (same deck, context and term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
+                        card.term
+                    ),
+                ),
+            ));
+        }
+    }
+    warnings.sort_by_key(|(c, _)| *c);
+    warnings.into_iter().map(|(_, d)| d).collect()
+}
+
+/// The lock entries after this build: one per card, plus the kept entries of files
+/// this build did not read.
+pub fn lock_entries(cards: &[CardKey], assignment: &Assignment) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = cards
+        .iter()
+        .zip(&assignment.cards)
+        .map(|(card, a)| Entry {
+            guid: a.guid.clone(),
+            file: card.file.clone(),
+            deck: card.deck.clone(),
+            context: card.context.clone(),
+            term: card.term.clone(),
+            definition: card.definition.clone(),
+            content: card.content.clone(),
+            note_id: a.note_id,
+            card_ids: a.card_ids.clone(),
+            mod_secs: a.mod_secs,
+        })
+        .chain(assignment.kept.iter().cloned())
+        .collect();
+    entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+    entries
+}
+
+/// `deck › context` (or just the deck), to say where a moved card was.
+pub fn place(deck: &str, context: &str) -> String {
+    if context.is_empty() {
+        deck.to_string()
+    } else {
+        format!("{deck} › {context}")
+    }
+}
+
+/// `count` ids not in `used`, at most `now_ms`, in increasing order (so earlier cards
+/// get smaller ids), all recorded in `used`.
+fn fresh_ids(now_ms: i64, count: usize, used: &mut BTreeSet<i64>) -> Vec<i64> {
+    let mut ids = Vec::with_capacity(count);
+    let mut candidate = now_ms.max(count as i64 + used.len() as i64 + 1);
+    while ids.len() < count && candidate > 0 {
+        if used.insert(candidate) {
+            ids.push(candidate);
+        }
+        candidate -= 1;
+    }
+    ids.reverse();
+    ids
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+use super::*;
+use crate::lock::NotetypeEntry;
+
+const NOW: i64 = 1_795_700_000;
+
+fn key(context: &str, term: &str, definition: &str) -> CardKey {
+    CardKey {
+        deck: "D".into(),
+        context: context.into(),
+        term: term.into(),
+        pinned: None,
+        file: "a.md".into(),
+        definition: definition.into(),
+        content: format!("{context}|{term}|{definition}"),
+        templates: 1,
+        location: Location {
+            path: "notes/a.md".into(),
+            line: 1,
+            col: 1,
+        },
+    }
+}
+
+fn files() -> BTreeSet<String> {
+    ["a.md".to_string()].into_iter().collect()
+}
+
+/// Builds, then returns the lock that build writes.
+fn build(cards: &[CardKey], lock: Option<&Lock>, now: i64) -> (Assignment, Lock) {
+    let a = assign(cards, lock, &files(), now);
+    let lock = Lock {
+        notetype: NotetypeEntry {
+            hash: "h".into(),
+            mod_secs: 1,
+        },
+        entries: lock_entries(cards, &a),
+    };
+    (a, lock)
+}
+
+fn changes(a: &Assignment) -> Vec<Change> {
+    a.cards.iter().map(|c| c.change.clone()).collect()
+}
+
+#[test]
+fn a_first_build_adds_everything_with_ids_at_most_now() {
+    let cards = [key("", "A", "a"), key("A", "B", "b")];
+    let (a, _) = build(&cards, None, NOW);
+    assert_eq!(changes(&a), vec![Change::Added, Change::Added]);
+    assert_eq!(a.cards[0].guid, identity::guid("D", "", "A"));
+    assert_eq!(a.cards[1].guid, identity::guid("D", "A", "B"));
+    let ids: Vec<i64> = a
+        .cards
+        .iter()
+        .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    assert!(ids.iter().all(|&id| id <= NOW * 1000));
+    assert!(a.cards.iter().all(|c| c.mod_secs == NOW));
+}
+
+#[test]
+fn an_unchanged_rebuild_keeps_everything() {
+    let cards = [key("", "A", "a"), key("A", "B", "b")];
+    let (first, lock) = build(&cards, None, NOW);
+    let (second, lock2) = build(&cards, Some(&lock), NOW + 500);
+    assert_eq!(changes(&second), vec![Change::Unchanged, Change::Unchanged]);
+    assert_eq!(first.cards, {
+        let mut c = second.cards.clone();
+        for x in &mut c {
+            x.change = Change::Added;
+        }
+        c
+    });
+    assert_eq!(lock, lock2);
+}
+
+#[test]
+fn an_edit_in_the_same_second_still_moves_mod_forward() {
+    let (_, lock) = build(&[key("", "A", "a")], None, NOW);
+    let (a, _) = build(&[key("", "A", "edited")], Some(&lock), NOW);
+    assert_eq!(a.cards[0].change, Change::Updated);
+    assert_eq!(a.cards[0].mod_secs, NOW + 1);
+    // A clock behind the one that wrote the lock.
+    let (a, _) = build(&[key("", "A", "edited")], Some(&lock), NOW - 3600);
+    assert_eq!(a.cards[0].mod_secs, NOW + 1);
+    // A later clock wins.
+    let (a, _) = build(&[key("", "A", "edited")], Some(&lock), NOW + 60);
+    assert_eq!(a.cards[0].mod_secs, NOW + 60);
+}
+
+#[test]
+fn renames_and_moves_keep_their_guid() {
+    let before = [
+        key("", "Parent", "p"),
+        key("Parent", "Child", "c"),
+        key("", "Term", "t"),
+    ];
+    let (first, lock) = build(&before, None, NOW);
+    let after = [
+        key("", "Parent renamed", "p"),
+        key("Parent renamed", "Child", "c"),
+        key("", "Term fixed", "t"),
+    ];
+    let (a, _) = build(&after, Some(&lock), NOW);
+    assert_eq!(
+        changes(&a),
+        vec![
+            Change::Renamed {
+                from: "Parent".into()
+            },
+            Change::Moved {
+                from: "D › Parent".into()
+            },
+            Change::Renamed {
+                from: "Term".into()
+            },
+        ]
+    );
+    for (x, y) in first.cards.iter().zip(&a.cards) {
+        assert_eq!((&x.guid, x.note_id), (&y.guid, y.note_id));
+        assert_eq!(y.mod_secs, NOW + 1);
+    }
+    assert!(a.removed.is_empty());
+}
+
+#[test]
+fn a_rename_with_an_edited_definition_is_a_new_card() {
+    let (first, lock) = build(&[key("", "Old", "x")], None, NOW);
+    let (a, _) = build(&[key("", "New", "y")], Some(&lock), NOW);
+    assert_eq!(changes(&a), vec![Change::Added]);
+    assert_eq!(a.removed.len(), 1);
+    assert_eq!(a.removed[0].guid, first.cards[0].guid);
+}
+
+#[test]
+fn ambiguous_renames_are_not_guessed() {
+    let (_, lock) = build(&[key("", "A", "same"), key("", "B", "same")], None, NOW);
+    let (a, _) = build(
+        &[key("", "C", "same"), key("", "D", "same")],
+        Some(&lock),
+        NOW,
+    );
+    assert_eq!(changes(&a), vec![Change::Added, Change::Added]);
+    assert_eq!(a.removed.len(), 2);
+}
+
+#[test]
+fn entries_of_files_not_built_are_kept() {
+    let mut other = key("", "Elsewhere", "e");
+    other.file = "b.md".into();
+    let all: BTreeSet<String> = ["a.md".to_string(), "b.md".to_string()].into();
+    let a = assign(&[key("", "A", "a"), other.clone()], None, &all, NOW);
+    let lock = Lock {
+        notetype: NotetypeEntry {
+            hash: "h".into(),
+            mod_secs: 1,
+        },
+        entries: lock_entries(&[key("", "A", "a"), other], &a),
+    };
+    let (b, lock2) = build(&[key("", "A", "a")], Some(&lock), NOW);
+    assert!(b.removed.is_empty());
+    assert_eq!(b.kept.len(), 1);
+    assert_eq!(lock2.entries.len(), 2);
+}
+
+#[test]
+fn the_card_in_the_lock_keeps_its_guid_and_the_newcomer_gets_another() {
+    let (first, lock) = build(&[key("", "T", "old")], None, NOW);
+    // The newcomer comes first in the notes, with another definition.
+    let mut newcomer = key("", "T", "new one");
+    newcomer.location.line = 5;
+    let mut old = key("", "T", "old");
+    old.location.line = 9;
+    let (a, _) = build(&[newcomer, old], Some(&lock), NOW);
+    assert_eq!(a.cards[1].guid, first.cards[0].guid);
+    assert_eq!(a.cards[1].change, Change::Unchanged);
+    assert_ne!(a.cards[0].guid, first.cards[0].guid);
+    assert_eq!(a.cards[0].change, Change::Added);
+    assert_eq!(a.diagnostics.len(), 1);
+    assert_eq!(a.diagnostics[0].code, "duplicate-card");
+    // The warning is on the newcomer and names where the kept card is.
+    assert_eq!(a.diagnostics[0].line, 5);
+    assert!(a.diagnostics[0].message.contains("notes/a.md:9"));
+}
+
+#[test]
+fn a_pinned_card_survives_any_edit() {
+    let mut before = key("", "Old", "x");
+    before.pinned = Some("p1".into());
+    let (first, lock) = build(&[before], None, NOW);
+    assert_eq!(first.cards[0].guid, identity::pinned_guid("D", "p1"));
+    let mut after = key("Somewhere", "New", "y");
+    after.pinned = Some("p1".into());
+    let (a, _) = build(&[after], Some(&lock), NOW);
+    assert_eq!(a.cards[0].guid, first.cards[0].guid);
+    assert_eq!(a.cards[0].note_id, first.cards[0].note_id);
+    assert_eq!(a.cards[0].change, Change::Updated);
+}
+
+#[test]
+fn a_new_card_never_takes_a_guid_the_lock_holds() {
+    // A was renamed to B (keeping A's guid); now a new card named A appears.
+    let (first, lock) = build(&[key("", "A", "x")], None, NOW);
+    let (_, lock) = build(&[key("", "B", "x")], Some(&lock), NOW);
+    let (a, _) = build(&[key("", "B", "x"), key("", "A", "new")], Some(&lock), NOW);
+    assert_eq!(a.cards[0].guid, first.cards[0].guid);
+    assert_ne!(a.cards[1].guid, first.cards[0].guid);
+    assert!(a.diagnostics.is_empty());
+}
+
+#[test]
+fn a_reverse_card_added_later_gets_a_new_card_id() {
+    let (first, lock) = build(&[key("", "A", "a")], None, NOW);
+    let mut reversed = key("", "A", "a");
+    reversed.templates = 2;
+    reversed.content.push_str("|reverse");
+    let (a, _) = build(&[reversed], Some(&lock), NOW);
+    assert_eq!(a.cards[0].card_ids[0], first.cards[0].card_ids[0]);
+    assert_eq!(a.cards[0].card_ids.len(), 2);
+    assert_eq!(a.cards[0].change, Change::Updated);
+}

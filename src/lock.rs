@@ -1,0 +1,228 @@
+//! The lock file `notes2anki.lock`: what every card was when last built, so a rebuild
+//! keeps guids, note and card ids, and the `mod` of unchanged notes.
+//!
+//! JSON, one entry per line sorted by guid, so a one-card edit is a one-line diff.
+//! Written atomically beside its final path.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// File name of the lock in the notes folder.
+pub const FILE_NAME: &str = "notes2anki.lock";
+const VERSION: u32 = 1;
+
+/// What the lock remembers of one card (one note).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub guid: String,
+    /// The note file, relative to the lock's folder (`/`-separated).
+    pub file: String,
+    /// The card's identity: the file's deck, the context, the term (normalised text).
+    pub deck: String,
+    pub context: String,
+    pub term: String,
+    /// Hash of the definition alone: a card whose definition is unchanged may be a
+    /// renamed or moved one.
+    pub definition: String,
+    /// Hash of everything the note carries (fields and tags): unchanged → same `mod`.
+    pub content: String,
+    pub note_id: i64,
+    /// Card ids by template: `[card]` or `[card, reverse card]`.
+    pub card_ids: Vec<i64>,
+    /// The note's `mod` (seconds) as last written.
+    #[serde(rename = "mod")]
+    pub mod_secs: i64,
+}
+
+/// The note type as last written: its `mod` goes up only when its hash changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotetypeEntry {
+    pub hash: String,
+    #[serde(rename = "mod")]
+    pub mod_secs: i64,
+}
+
+/// The whole lock file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lock {
+    pub notetype: NotetypeEntry,
+    /// Sorted by guid.
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct OnDisk {
+    version: u32,
+    notetype: NotetypeEntry,
+    cards: Vec<Entry>,
+}
+
+impl Lock {
+    /// Reads the lock at `path`; `Ok(None)` when there is none yet.
+    pub fn read(path: &Path) -> Result<Option<Lock>, Error> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let bad = |message: String| Error::BadLock {
+            path: path.to_path_buf(),
+            message,
+        };
+        let disk: OnDisk =
+            serde_json::from_str(&text).map_err(|e| bad(format!("line {}: {e}", e.line())))?;
+        if disk.version != VERSION {
+            return Err(bad(format!(
+                "version {} is not supported (this notes2anki reads version {VERSION})",
+                disk.version
+            )));
+        }
+        let mut seen = BTreeSet::new();
+        for entry in &disk.cards {
+            if !seen.insert(entry.guid.as_str()) {
+                return Err(bad(format!("guid {} appears twice", entry.guid)));
+            }
+        }
+        let mut entries = disk.cards;
+        entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+        Ok(Some(Lock {
+            notetype: disk.notetype,
+            entries,
+        }))
+    }
+
+    /// The lock as text: stable, sorted, one card per line.
+    pub fn to_text(&self) -> String {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+        let mut out = String::new();
+        out.push_str("{\n");
+        out.push_str(&format!("  \"version\": {VERSION},\n"));
+        out.push_str(&format!(
+            "  \"notetype\": {},\n",
+            serde_json::to_string(&self.notetype).unwrap_or_default()
+        ));
+        out.push_str("  \"cards\": [");
+        for (i, entry) in entries.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&serde_json::to_string(entry).unwrap_or_default());
+        }
+        out.push_str(if entries.is_empty() { "]\n" } else { "\n  ]\n" });
+        out.push_str("}\n");
+        out
+    }
+
+    /// Writes the lock atomically: a temporary file beside it, renamed into place.
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
+        write_atomically(path, self.to_text().as_bytes())
+    }
+
+    /// Entries by guid.
+    pub fn by_guid(&self) -> BTreeMap<&str, &Entry> {
+        self.entries.iter().map(|e| (e.guid.as_str(), e)).collect()
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let write_error = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".notes2anki-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(write_error)?;
+    tmp.write_all(bytes).map_err(write_error)?;
+    tmp.as_file().sync_all().map_err(write_error)?;
+    tmp.persist(path).map_err(|e| write_error(e.error))?;
+    Ok(())
+}
+
+/// Where the lock goes by default: in the first input folder, or beside the first
+/// input file.
+pub fn default_path(inputs: &[PathBuf]) -> PathBuf {
+    let first = inputs
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("notes"));
+    let dir = if first.is_dir() {
+        first
+    } else {
+        first
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    dir.join(FILE_NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(guid: &str) -> Entry {
+        Entry {
+            guid: guid.into(),
+            file: "a.md".into(),
+            deck: "D".into(),
+            context: String::new(),
+            term: "T".into(),
+            definition: "d".into(),
+            content: "c".into(),
+            note_id: 1,
+            card_ids: vec![2],
+            mod_secs: 3,
+        }
+    }
+
+    #[test]
+    fn text_round_trips_sorted_one_entry_per_line() {
+        let lock = Lock {
+            notetype: NotetypeEntry {
+                hash: "h".into(),
+                mod_secs: 9,
+            },
+            entries: vec![entry("b"), entry("a")],
+        };
+        let text = lock.to_text();
+        assert_eq!(text.lines().count(), 8);
+        let line_a = text.find("\"guid\":\"a\"").unwrap_or(usize::MAX);
+        let line_b = text.find("\"guid\":\"b\"").unwrap_or(0);
+        assert!(line_a < line_b);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        lock.write(&path).unwrap();
+        let back = Lock::read(&path).unwrap().unwrap();
+        assert_eq!(back.entries, vec![entry("a"), entry("b")]);
+        assert_eq!(back.to_text(), text);
+    }
+
+    #[test]
+    fn a_broken_lock_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "{ not json").unwrap();
+        let err = Lock::read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("notes2anki.lock") && err.contains("line 1"),
+            "{err}"
+        );
+        assert!(Lock::read(&dir.path().join("missing")).unwrap().is_none());
+    }
+}

@@ -1,0 +1,120 @@
+//! Notes: a card with its final fields, deck, tags and ids; and their hashes.
+
+use sha2::{Digest, Sha256};
+
+use crate::card::{Card, Location};
+use crate::identity::hex;
+use crate::ids::Change;
+use crate::Options;
+
+/// A card ready to become an Anki note: every field final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub guid: String,
+    /// The full deck name (with `--deck` and `--subdecks` applied).
+    pub deck: String,
+    pub tags: Vec<String>,
+    pub term: String,
+    pub definition: String,
+    /// The context as HTML (escaped text).
+    pub context: String,
+    pub source: String,
+    pub reverse: bool,
+    pub location: Location,
+    /// Media file names the note references.
+    pub media: Vec<String>,
+    /// The term as plain text.
+    pub term_text: String,
+    pub note_id: i64,
+    /// One per template used: the card, then the reverse card.
+    pub card_ids: Vec<i64>,
+    /// Seconds; Anki updates its copy only when this is newer.
+    pub mod_secs: i64,
+    pub change: Change,
+}
+
+impl Note {
+    /// The six fields, in the note type's frozen order.
+    pub fn fields(&self) -> [String; 6] {
+        [
+            self.term.clone(),
+            self.definition.clone(),
+            self.context.clone(),
+            self.source.clone(),
+            self.guid.clone(),
+            if self.reverse {
+                "y".into()
+            } else {
+                String::new()
+            },
+        ]
+    }
+}
+
+/// 16 hex digits of SHA-256 over length-prefixed parts.
+pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex(&hasher.finalize()[..8])
+}
+
+/// Hash of everything a note carries but its guid: equal hashes, nothing to update.
+pub fn content_hash(note: &Note) -> String {
+    let fields = note.fields();
+    let tags = note.tags.join(" ");
+    hash_parts(
+        [0, 1, 2, 3, 5]
+            .iter()
+            .map(|&i| fields[i].as_str())
+            .chain([tags.as_str()]),
+    )
+}
+
+pub fn deck_name(card: &Card, options: &Options) -> String {
+    let mut parts: Vec<String> = options.parent_deck.iter().cloned().collect();
+    parts.push(card.deck.clone());
+    if options.subdecks {
+        parts.extend(card.sections.iter().map(|s| trim_section(s).to_string()));
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.join("::")
+}
+
+/// `03.` → `03`: trailing dots and spaces are not part of a section's name.
+fn trim_section(name: &str) -> &str {
+    name.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_start()
+}
+
+/// One hierarchical tag for the section path (`Techstock::03`); none with `--subdecks`.
+pub fn tags(card: &Card, options: &Options) -> Vec<String> {
+    if options.subdecks {
+        return Vec::new();
+    }
+    let tag: Vec<String> = std::iter::once(card.deck.as_str())
+        .chain(card.sections.iter().map(String::as_str))
+        .map(|part| {
+            trim_section(part)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    if tag.is_empty() {
+        Vec::new()
+    } else {
+        vec![tag.join("::")]
+    }
+}
+
+/// The `Source` field: the file and the section path, not the line (it moves).
+pub fn source_field(file_name: &str, sections: &[String]) -> String {
+    std::iter::once(file_name)
+        .chain(sections.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
