@@ -264,14 +264,18 @@ pub fn assign(
 /// Two cards with one identity: the one the lock knew (else the first) keeps it; each
 /// other one gets a warning.
 fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> Vec<Diagnostic> {
+    // Cards grouped by identity; pinned ones by their id (the middle part marks them).
     let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
     for (c, card) in cards.iter().enumerate() {
-        if card.pinned.is_none() {
-            groups
-                .entry((&card.deck, &card.context, &card.term))
-                .or_default()
-                .push(c);
-        }
+        let key = match &card.pinned {
+            None => (
+                card.deck.as_str(),
+                card.context.as_str(),
+                card.term.as_str(),
+            ),
+            Some(id) => (card.deck.as_str(), "\u{0}pinned", id.as_str()),
+        };
+        groups.entry(key).or_default().push(c);
     }
     let mut warnings: Vec<(usize, Diagnostic)> = Vec::new();
     for group in groups.values().filter(|g| g.len() > 1) {
@@ -283,16 +287,22 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
         let kept_at = &cards[keeper].location;
         for &c in group.iter().filter(|&&c| c != keeper) {
             let card = &cards[c];
+            let message = match &card.pinned {
+                None => format!(
+                    "`{}` is already a card at {kept_at} (same deck, context and term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
+                    card.term
+                ),
+                Some(id) => format!(
+                    "`id={id}` is already used at {kept_at}; ids must be unique within a deck, so this one gets its own id"
+                ),
+            };
             warnings.push((
                 c,
                 Diagnostic::warning(
                     card.location.path.clone(),
                     (card.location.line, card.location.col),
                     "duplicate-card",
-                    format!(
-                        "`{}` is already a card at {kept_at} (same deck, context and term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
-                        card.term
-                    ),
+                    message,
                 ),
             ));
         }

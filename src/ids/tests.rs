@@ -220,3 +220,17 @@ fn a_reverse_card_added_later_gets_a_new_card_id() {
     assert_eq!(a.cards[0].card_ids.len(), 2);
     assert_eq!(a.cards[0].change, Change::Updated);
 }
+
+#[test]
+fn two_cards_with_one_pinned_id_warn() {
+    let mut a = key("", "A", "a");
+    a.pinned = Some("same".into());
+    let mut b = key("", "B", "b");
+    b.pinned = Some("same".into());
+    b.location.line = 4;
+    let (x, _) = build(&[a, b], None, NOW);
+    assert_ne!(x.cards[0].guid, x.cards[1].guid);
+    assert_eq!(x.diagnostics.len(), 1);
+    assert_eq!(x.diagnostics[0].line, 4);
+    assert!(x.diagnostics[0].message.contains("id=same"));
+}

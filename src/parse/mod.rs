@@ -20,7 +20,7 @@ use crate::source::Source;
 use directive::Directives;
 pub use render::escape as escape_attr;
 pub use render::image_placeholder;
-use render::{img_sources, matching_end, plain_text, render_html, FoundImage};
+use render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
 use separator::{reads_as_term, split, Spanned};
 
 /// Every Markdown extension the notes may use, chosen in one place.
@@ -30,6 +30,8 @@ pub fn markdown_options() -> Options {
         | Options::ENABLE_MATH
         | Options::ENABLE_DEFINITION_LIST
         | Options::ENABLE_TASKLISTS
+        // Front matter (Obsidian, Jekyll) is metadata, not a heading or a card.
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
 }
 
 /// What one file gives.
@@ -69,6 +71,8 @@ pub fn parse(source: &Source, default_deck: &str) -> Parsed {
         parsed: Parsed::default(),
         used_images: BTreeSet::new(),
         last_top_card: None,
+        depth: 0,
+        too_deep: false,
     };
     walker.blocks(0..events.len(), &[], true);
     walker.warn_unused_images();
@@ -76,17 +80,45 @@ pub fn parse(source: &Source, default_deck: &str) -> Parsed {
 }
 
 /// `<!-- anki: skip -->` removes the item and everything under it, before anything else.
+/// On a definition-list term it removes the term and its definitions. A list left empty
+/// goes too, so no empty `<ul>` remains in a parent's answer.
 fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
-    let mut kept = Vec::with_capacity(events.len());
+    let mut kept: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
-        if matches!(events[i].0, Event::Start(Tag::Item)) {
-            let end = matching_end(&events, i);
-            let (first, _) = first_paragraph(&events, i, end);
-            if Directives::find(&events[first]).skip {
-                i = end + 1;
+        match events[i].0 {
+            Event::Start(Tag::Item) => {
+                let end = matching_end(&events, i);
+                let (first, _) = first_paragraph(&events, i, end);
+                if Directives::find(&events[first]).skip {
+                    i = end + 1;
+                    continue;
+                }
+            }
+            Event::Start(Tag::DefinitionListTitle) => {
+                let end = matching_end(&events, i);
+                if Directives::find(&events[i + 1..end]).skip {
+                    i = end + 1;
+                    while matches!(
+                        events.get(i),
+                        Some((Event::Start(Tag::DefinitionListDefinition), _))
+                    ) {
+                        i = matching_end(&events, i) + 1;
+                    }
+                    continue;
+                }
+            }
+            Event::End(TagEnd::List(_) | TagEnd::DefinitionList)
+                if matches!(
+                    kept.last(),
+                    Some((Event::Start(Tag::List(_) | Tag::DefinitionList), _))
+                ) =>
+            {
+                kept.pop();
+                i += 1;
                 continue;
             }
+            _ => {}
         }
         kept.push(events[i].clone());
         i += 1;
@@ -166,7 +198,13 @@ struct Walker<'s, 'e> {
     used_images: BTreeSet<usize>,
     /// The last card made from a top-level item in the current section.
     last_top_card: Option<usize>,
+    /// How deep `blocks` has recursed, and whether the cap was reported.
+    depth: usize,
+    too_deep: bool,
 }
+
+/// Nesting deeper than this makes no cards (and keeps the walk off the stack's edge).
+const MAX_DEPTH: usize = 100;
 
 impl Walker<'_, '_> {
     /// Where a block really starts: pulldown-cmark may start a nested item's range at
@@ -200,6 +238,28 @@ impl Walker<'_, '_> {
 
     /// Walks a run of blocks; `top` is true at the document level.
     fn blocks(&mut self, range: Range<usize>, context: &[String], top: bool) {
+        if self.depth >= MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                let offset = self.block_start(
+                    self.events[range.start.min(self.events.len().saturating_sub(1))]
+                        .1
+                        .start,
+                );
+                self.warn(
+                    offset,
+                    "too-deep",
+                    format!("lists or quotes nested more than {MAX_DEPTH} levels deep: the items below this depth make no cards of their own"),
+                );
+            }
+            return;
+        }
+        self.depth += 1;
+        self.blocks_inner(range, context, top);
+        self.depth -= 1;
+    }
+
+    fn blocks_inner(&mut self, range: Range<usize>, context: &[String], top: bool) {
         let mut i = range.start;
         while i < range.end {
             let end = match self.events[i].0 {
@@ -209,7 +269,7 @@ impl Walker<'_, '_> {
             match &self.events[i].0 {
                 Event::Start(Tag::Heading { level, .. }) if top => self.heading(i, end, *level),
                 Event::Start(Tag::List(_)) => self.list(i, end, context, top),
-                Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context),
+                Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context, top),
                 Event::Start(Tag::BlockQuote(_)) => self.blocks(i + 1..end, context, top),
                 Event::Start(Tag::Paragraph | Tag::HtmlBlock) if top => {
                     self.maybe_floating_images(i, end)
@@ -223,6 +283,8 @@ impl Walker<'_, '_> {
     fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
         self.last_top_card = None;
         if Some(start) == self.deck_heading {
+            // Sections above the deck's own heading end with it.
+            self.sections.clear();
             return;
         }
         let text = normalize(&plain_text(&self.events[start + 1..end]));
@@ -282,7 +344,7 @@ impl Walker<'_, '_> {
         self.blocks(rest..end, &inner, false);
     }
 
-    fn definition_list(&mut self, start: usize, end: usize, context: &[String]) {
+    fn definition_list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
         let mut i = start + 1;
         while i < end {
             let title_end = matching_end(self.events, i);
@@ -310,7 +372,7 @@ impl Walker<'_, '_> {
                 self.card(
                     offset,
                     context,
-                    false,
+                    top,
                     &directives,
                     &term,
                     &definitions,
@@ -415,14 +477,26 @@ impl Walker<'_, '_> {
     /// Every image reference that ended in no card gets a warning.
     fn warn_unused_images(&mut self) {
         let mut unused = Vec::new();
-        for (event, range) in self.events {
+        let mut i = 0;
+        while i < self.events.len() {
+            let (event, range) = &self.events[i];
             match event {
                 Event::Start(Tag::Image { dest_url, .. })
                     if !self.used_images.contains(&range.start) =>
                 {
                     unused.push((range.start, dest_url.to_string()));
                 }
-                Event::Html(html) | Event::InlineHtml(html) => {
+                Event::Start(Tag::HtmlBlock) => {
+                    let block = html_block(self.events, i);
+                    for (src, at) in img_sources(&block.text) {
+                        let offset = block.offset(at);
+                        if !self.used_images.contains(&offset) {
+                            unused.push((offset, src));
+                        }
+                    }
+                    i = block.end;
+                }
+                Event::InlineHtml(html) => {
                     for (src, at) in img_sources(html) {
                         if !self.used_images.contains(&(range.start + at)) {
                             unused.push((range.start + at, src));
@@ -431,6 +505,7 @@ impl Walker<'_, '_> {
                 }
                 _ => {}
             }
+            i += 1;
         }
         for (offset, src) in unused {
             self.warn(
@@ -455,6 +530,10 @@ fn prose_text(events: &[Spanned<'_>]) -> String {
 
 /// True for a block holding images and white space only.
 fn only_images(block: &[Spanned<'_>]) -> bool {
+    if matches!(block.first(), Some((Event::Start(Tag::HtmlBlock), _))) {
+        let html = html_block(block, 0).text;
+        return !img_sources(&html).is_empty() && without_img_tags(&html).trim().is_empty();
+    }
     let mut depth = 0usize;
     let mut any = false;
     for (event, _) in block {
@@ -486,13 +565,19 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
     any
 }
 
+/// The text of raw HTML outside its tags (`<p>`, `<br>`, `<img>`…).
 fn without_img_tags(html: &str) -> String {
-    let mut rest = html.to_string();
-    while let Some(at) = rest.to_ascii_lowercase().find("<img") {
-        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
-        rest.replace_range(at..end, "");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
     }
-    rest
+    text
 }
 
 #[cfg(test)]

@@ -51,8 +51,19 @@ pub(crate) fn render_html(
                 i = end + 1;
                 continue;
             }
+            // An HTML block comes a line at a time; a tag may span lines, so join them.
+            Event::Start(Tag::HtmlBlock) => {
+                let block = html_block(events, i);
+                let html = rewrite_img_tags(&block.text, &|k| block.offset(k), on_image);
+                out.push(Event::Start(Tag::HtmlBlock));
+                out.push(Event::Html(html.into()));
+                out.push(Event::End(TagEnd::HtmlBlock));
+                i = block.end + 1;
+                continue;
+            }
             Event::Html(text) | Event::InlineHtml(text) if has_img_tag(text) => {
-                let html = rewrite_img_tags(text, range.start, on_image);
+                let base = range.start;
+                let html = rewrite_img_tags(text, &|k| base + k, on_image);
                 out.push(match event {
                     Event::Html(_) => Event::Html(html.into()),
                     _ => Event::InlineHtml(html.into()),
@@ -71,6 +82,42 @@ pub(crate) fn render_html(
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
     html
+}
+
+/// The lines of an HTML block joined, with a map back to source offsets.
+pub(crate) struct HtmlBlock {
+    pub text: String,
+    /// (index in `text`, source offset) where each line starts.
+    segments: Vec<(usize, usize)>,
+    /// Index of the block's `End` event.
+    pub end: usize,
+}
+
+impl HtmlBlock {
+    /// The source offset of byte `k` of the joined text.
+    pub fn offset(&self, k: usize) -> usize {
+        let i = self.segments.partition_point(|(at, _)| *at <= k);
+        self.segments
+            .get(i.saturating_sub(1))
+            .map_or(0, |(at, offset)| offset + (k - at))
+    }
+}
+
+/// Joins the `Html` events of the HTML block starting at `start`.
+pub(crate) fn html_block(events: &[Spanned<'_>], start: usize) -> HtmlBlock {
+    let end = matching_end(events, start);
+    let mut block = HtmlBlock {
+        text: String::new(),
+        segments: Vec::new(),
+        end,
+    };
+    for (event, range) in &events[start + 1..end] {
+        if let Event::Html(line) | Event::Text(line) = event {
+            block.segments.push((block.text.len(), range.start));
+            block.text.push_str(line);
+        }
+    }
+    block
 }
 
 /// Index of the `End` matching the `Start` at `start` (or the last event if unbalanced).
@@ -232,7 +279,7 @@ pub(crate) fn img_sources(html: &str) -> Vec<(String, usize)> {
 /// Rewrites each `<img>` tag: `src` becomes a placeholder, other attributes are kept.
 fn rewrite_img_tags(
     html: &str,
-    base: usize,
+    offset_of: &dyn Fn(usize) -> usize,
     on_image: &mut dyn FnMut(FoundImage) -> usize,
 ) -> String {
     let mut out = String::with_capacity(html.len());
@@ -251,7 +298,7 @@ fn rewrite_img_tags(
         };
         let n = on_image(FoundImage {
             src: unescape_attr(&src),
-            offset: base + range.start,
+            offset: offset_of(range.start),
         });
         out.push_str("<img");
         for (name, value) in &attrs {
@@ -276,7 +323,7 @@ mod tests {
         let mut found = Vec::new();
         let html = rewrite_img_tags(
             r#"<img width="812" alt="Shot 9 17" src="https://x.y/a.png">"#,
-            100,
+            &|k| 100 + k,
             &mut |img| {
                 found.push((img.src, img.offset));
                 0

@@ -70,7 +70,9 @@ fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
         match event {
             Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
             Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
-            Event::Text(t) => push(t, in_link == 0),
+            // Link text is one atom: its colons never count, and it ends a run.
+            Event::Text(_) if in_link > 0 => push(" ", false),
+            Event::Text(t) => push(t, true),
             // Code and math are atomic: their colons never count, and they end a run.
             Event::Code(_) | Event::InlineMath(_) | Event::DisplayMath(_) => push(" ", false),
             // Raw HTML breaks runs of ASCII but its colons never count.
@@ -109,7 +111,16 @@ fn protected(chars: &[Ch], i: usize) -> bool {
         .map_or(i + 1, |j| j + 1);
     let run: Vec<char> = chars[start..end].iter().map(|ch| ch.c).collect();
     let pos = i - start;
-    if url_covers(&run, pos) || run.iter().filter(|&&c| c == ':').count() >= 2 {
+    if url_covers(&run, pos) {
+        return true;
+    }
+    // `arn:aws:iam::…`, `std::fs`: two or more colons in the run (a URL after the colon
+    // does not count: `参考:https://…`), unless this colon ends the run on its own
+    // (`std::fs: the module`).
+    let before_url = url_start(&run).unwrap_or(run.len());
+    let colons = run[..before_url].iter().filter(|&&c| c == ':').count();
+    let ends_run = pos + 1 == run.len() && pos > 0 && run[pos - 1] != ':';
+    if colons >= 2 && !ends_run {
         return true;
     }
     // `localhost:8080`: an ASCII name joined to a number that ends the word.
@@ -126,20 +137,28 @@ fn protected(chars: &[Ch], i: usize) -> bool {
     false
 }
 
-/// True when a `scheme://` in the run starts at or before `pos`: the URL runs to the
-/// end of the run, so the colon belongs to it.
-fn url_covers(run: &[char], pos: usize) -> bool {
-    (0..=pos).any(|q| {
-        run.get(q..q + 3) == Some(&[':', '/', '/'][..]) && {
-            let scheme: Vec<char> = run[..q]
-                .iter()
-                .rev()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
-                .copied()
-                .collect();
-            scheme.last().is_some_and(|c| c.is_ascii_alphabetic())
+/// Where the first `scheme://` URL of the run starts (the first letter of its scheme).
+fn url_start(run: &[char]) -> Option<usize> {
+    (0..run.len()).find_map(|q| {
+        if run.get(q..q + 3) != Some(&[':', '/', '/'][..]) {
+            return None;
         }
+        let scheme_len = run[..q]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+            .count();
+        // The scheme starts at its first letter.
+        let scheme = &run[q - scheme_len..q];
+        let first_letter = scheme.iter().position(|c| c.is_ascii_alphabetic())?;
+        Some(q - scheme_len + first_letter)
     })
+}
+
+/// True when a `scheme://` URL in the run covers `pos`: the URL runs to the end of the
+/// run, so a colon at or after its scheme's end belongs to it.
+fn url_covers(run: &[char], pos: usize) -> bool {
+    url_start(run).is_some_and(|start| pos >= start)
 }
 
 fn is_inline_format(tag_end: &TagEnd) -> bool {
@@ -285,6 +304,17 @@ mod tests {
             sep("有効期限: 2023-05-13 15:"),
             pair("有効期限", "2023-05-13 15:")
         );
+    }
+
+    #[test]
+    fn runs_with_urls_and_trailing_colons() {
+        assert_eq!(
+            sep("参考:https://example.com/a:b"),
+            pair("参考", "https://example.com/a:b")
+        );
+        assert_eq!(sep("std::fs: the module"), pair("std::fs", "the module"));
+        assert_eq!(sep("arn:aws:iam:: is a prefix"), None);
+        assert_eq!(sep("[link:x](http://a): def"), pair("link:x", "def"));
     }
 
     #[test]

@@ -376,3 +376,96 @@ fn random_notes_never_panic() {
         }
     }
 }
+
+#[test]
+fn img_tags_spanning_lines_in_an_html_block() {
+    let md = "- Item: x\n\n  <p align=\"center\"><img\n    src=\"img/c.png\" width=\"50\"></p>\n- Item2: y\n\n  <p>\n  <img src=\"img/a.png\"\n       width=\"50\">\n  </p>\n";
+    let p = parsed(md);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let first = &p.cards[0];
+    assert_eq!(first.images.len(), 1);
+    assert_eq!(first.images[0].src, "img/c.png");
+    assert_eq!(first.images[0].location.line, 3);
+    assert!(first.definition_html.contains(&format!(
+        "<img src=\"{}\" width=\"50\">",
+        image_placeholder(0)
+    )));
+    let second = &p.cards[1];
+    assert_eq!(second.images[0].location.line, 8);
+    assert_eq!(second.images[0].src, "img/a.png");
+    // The whole tag is rewritten: no stray `width="50">` left behind it.
+    assert_eq!(
+        second.definition_html.matches("width=").count(),
+        1,
+        "{}",
+        second.definition_html
+    );
+}
+
+#[test]
+fn a_top_level_html_image_block_floats_to_the_card_before_it() {
+    let md = "- Card: a\n\n<p>\n<img src=\"a.png\"\n  width=\"3\">\n</p>\n\n## S\n\n<img\n src=\"b.png\">\n";
+    let p = parsed(md);
+    assert_eq!(p.cards[0].images.len(), 1);
+    assert_eq!(codes(&p), vec![(10, "unused-image")]);
+}
+
+#[test]
+fn floating_images_after_a_definition_list_join_its_last_card() {
+    let md = "- List card: a\n\nDeflist card\n: b\n\n![img](a.png)\n";
+    let all = cards(md);
+    assert!(all[0].images.is_empty());
+    assert_eq!(all[1].images.len(), 1);
+}
+
+#[test]
+fn skip_on_a_definition_list_term() {
+    let md = "Skipped term <!-- anki: skip -->\n: should be skipped\n: and this\n\nKept\n: yes\n";
+    assert_eq!(terms(md), vec!["Kept"]);
+}
+
+#[test]
+fn skipping_every_child_leaves_no_empty_list() {
+    let p = parsed(
+        "- Term:\n  - hidden: z <!-- anki: skip -->\n- Parent: p\n  - gone <!-- anki: skip -->\n",
+    );
+    assert_eq!(codes(&p), vec![(1, "empty-definition")]);
+    assert_eq!(p.cards.len(), 1);
+    assert_eq!(p.cards[0].definition_html, "p");
+}
+
+#[test]
+fn sections_before_the_deck_heading_end_there() {
+    let c = &cards("## Intro\n\n- Early: a\n\n# Deck\n\n- A: b\n")[1];
+    assert_eq!(c.deck, "Deck");
+    assert!(c.sections.is_empty());
+}
+
+#[test]
+fn front_matter_is_not_a_heading() {
+    let p = parsed("---\ntitle: x\ntags: [a]\n---\n\n# Deck\n\n- A: b\n");
+    assert_eq!(p.cards.len(), 1);
+    assert!(p.cards[0].sections.is_empty());
+    assert_eq!(p.cards[0].deck, "Deck");
+}
+
+#[test]
+fn thousands_of_levels_of_nesting_warn_instead_of_overflowing() {
+    let quotes = format!("{} - a: b\n", ">".repeat(20_000));
+    let p = parsed(&quotes);
+    assert!(codes(&p).contains(&(1, "too-deep")), "{:?}", codes(&p));
+    let lists = format!("{}a: b\n", "- ".repeat(5_000));
+    let p = parsed(&lists);
+    assert!(codes(&p).contains(&(1, "too-deep")));
+    let mut nested = String::new();
+    for depth in 0..500 {
+        nested.push_str(&"  ".repeat(depth));
+        nested.push_str(&format!("- t{depth}: d\n"));
+    }
+    let p = parsed(&nested);
+    assert!(p.cards.len() >= 50, "{}", p.cards.len());
+    assert_eq!(
+        codes(&p).iter().filter(|(_, c)| *c == "too-deep").count(),
+        1
+    );
+}
