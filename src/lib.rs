@@ -68,6 +68,10 @@ pub struct Options {
     pub now: i64,
     /// `--lock PATH`; by default [`lock::default_path`] of the inputs.
     pub lock: Option<PathBuf>,
+    /// `--cache-dir`; by default [`media::cache::default_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Called with (done, total) while remote images download.
+    pub progress: Option<fn(usize, usize)>,
 }
 
 impl Options {
@@ -134,7 +138,24 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         cards.extend(parsed.cards.into_iter().map(|c| (c, name.clone())));
     }
 
-    let mut resolver = media::Resolver::new();
+    let cache_dir = options
+        .cache_dir
+        .clone()
+        .unwrap_or_else(media::cache::default_dir);
+    let progress = options
+        .progress
+        .map(|f| move |done: usize, total: usize| f(done, total));
+    let remote = media::fetch::fetch_all(
+        &media::remote_urls(cards.iter().map(|(c, _)| c)),
+        &media::fetch::FetchOptions {
+            offline: options.offline,
+            cache: media::cache::Cache::new(&cache_dir),
+            progress: progress
+                .as_ref()
+                .map(|p| p as &(dyn Fn(usize, usize) + Sync)),
+        },
+    );
+    let mut resolver = media::Resolver::new(remote);
     let mut keys = Vec::with_capacity(cards.len());
     for (card, file_name) in &cards {
         let (resolved, names) = resolver.resolve(card);

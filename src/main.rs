@@ -1,6 +1,6 @@
 //! The `notes2anki` command: arguments → options, run, print diagnostics, exit code.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -37,6 +37,10 @@ enum Command {
         /// Make no network request (remote images come from the cache only).
         #[arg(long)]
         offline: bool,
+        /// Where downloaded images are cached
+        /// [default: $XDG_CACHE_HOME/notes2anki, else ~/.cache/notes2anki]
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Print the cards the notes give, one JSON object per line, without writing anything
     /// (the lock file is read, not written).
@@ -81,6 +85,8 @@ impl NotesArgs {
             offline,
             now: now(),
             lock: self.lock,
+            cache_dir: None,
+            progress: None,
         }
     }
 }
@@ -127,19 +133,37 @@ fn default_output(inputs: &[PathBuf]) -> PathBuf {
     PathBuf::from("out").join(format!("{stem}.apkg"))
 }
 
+/// A one-line progress bar on stderr (only used when stderr is a terminal).
+fn show_progress(done: usize, total: usize) {
+    const WIDTH: usize = 30;
+    let filled = WIDTH * done / total.max(1);
+    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(WIDTH - filled));
+    if done < total {
+        eprint!("\rdownloading images [{bar}] {done}/{total}");
+    } else {
+        eprint!("\r{}\r", " ".repeat(WIDTH + 40));
+    }
+}
+
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
-    let stderr = &mut std::io::stderr().lock();
+    // Not locked for the whole run: the progress bar writes from worker threads.
+    let stderr = &mut std::io::stderr();
     match cli.command {
         Command::Build {
             notes,
             output,
             offline,
+            cache_dir,
         } => {
-            let options = notes.options(offline);
+            let mut options = notes.options(offline);
+            options.cache_dir = cache_dir;
+            if std::io::stderr().is_terminal() {
+                options.progress = Some(show_progress);
+            }
             let output = output.unwrap_or_else(|| default_output(&options.inputs));
             let (summary, extracted) = build(&options, &output)?;
             let diagnostics = &extracted.diagnostics;

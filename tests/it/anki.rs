@@ -575,3 +575,71 @@ fn rebuilding_after_edits_updates_the_notes_in_place() {
         );
     }
 }
+
+#[test]
+fn a_local_image_changed_on_disk_reaches_anki() {
+    if skipped("a_local_image_changed_on_disk_reaches_anki") {
+        return;
+    }
+    for importer in BOTH {
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(dir.path().join("notes/img")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("notes/n.md"),
+            "# Pics\n\n- Pic: ![p](img/p.png)\n",
+        )
+        .expect("write");
+        let image = dir.path().join("notes/img/p.png");
+        std::fs::write(&image, crate::images::png([255, 0, 0])).expect("write");
+        let work = tempfile::tempdir().expect("tmp");
+        let first = build(dir.path(), &["notes"]);
+        let before = anki(
+            importer,
+            work.path(),
+            &[format!("import={}", first.display())],
+        );
+        std::fs::write(&image, crate::images::png([0, 0, 255])).expect("write");
+        let second = dir.path().join("second.apkg");
+        let out = run(
+            dir.path(),
+            &[
+                "build",
+                "notes",
+                "--offline",
+                "-o",
+                second.to_str().unwrap_or(""),
+            ],
+        );
+        assert!(stderr(&out).contains("1 updated"), "{}", stderr(&out));
+        let after = anki(
+            importer,
+            work.path(),
+            &[format!("import={}", second.display())],
+        );
+        let old_name = crate::images::package_media(&first)
+            .into_keys()
+            .next()
+            .expect("one");
+        let new_name = crate::images::package_media(&second)
+            .into_keys()
+            .next()
+            .expect("one");
+        assert_ne!(old_name, new_name);
+        let field = str_of(&note_by_term(&after, "Pic")["fields"]["Definition"]).to_string();
+        assert!(field.contains(&new_name), "{importer:?}: {field}");
+        assert_eq!(
+            note_by_term(&after, "Pic")["id"],
+            note_by_term(&before, "Pic")["id"]
+        );
+        let files = after["media_files"].as_array().expect("files");
+        assert!(
+            files.contains(&new_name.as_str().into()),
+            "{importer:?}: {files:?}"
+        );
+        assert_eq!(
+            after["media_missing"],
+            serde_json::json!([]),
+            "{importer:?}"
+        );
+    }
+}

@@ -38,7 +38,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn build_defaults_to_notes_and_out_notes_apkg() {
     let dir = seed_project();
-    let out = run(dir.path(), &["build"]);
+    let out = run(dir.path(), &["build", "--offline"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let package = dir.path().join("out/notes.apkg");
     assert!(package.is_file());
@@ -64,7 +64,7 @@ fn build_defaults_to_notes_and_out_notes_apkg() {
 #[test]
 fn default_output_is_named_after_the_first_input() {
     let dir = seed_project();
-    let out = run(dir.path(), &["build", "notes/techstock.md"]);
+    let out = run(dir.path(), &["build", "notes/techstock.md", "--offline"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(dir.path().join("out/techstock.apkg").is_file());
 }
@@ -77,7 +77,13 @@ fn same_notes_and_clock_give_the_same_bytes() {
     let out2 = dir.path().join("again.apkg");
     let result = run(
         dir.path(),
-        &["build", "notes", "-o", out2.to_str().unwrap_or("")],
+        &[
+            "build",
+            "notes",
+            "--offline",
+            "-o",
+            out2.to_str().unwrap_or(""),
+        ],
     );
     assert!(result.status.success());
     let b = std::fs::read(&out2).expect("read");
@@ -131,7 +137,13 @@ fn a_file_that_is_not_utf8_names_its_line_and_keeps_the_old_package() {
     .expect("write");
     let out = run(
         dir.path(),
-        &["build", "notes", "-o", package.to_str().unwrap_or("")],
+        &[
+            "build",
+            "notes",
+            "--offline",
+            "-o",
+            package.to_str().unwrap_or(""),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -146,7 +158,10 @@ fn a_file_that_is_not_utf8_names_its_line_and_keeps_the_old_package() {
 fn an_output_that_cannot_be_written_is_an_error() {
     let dir = seed_project();
     std::fs::write(dir.path().join("blocker"), "a file, not a folder").expect("write");
-    let out = run(dir.path(), &["build", "-o", "blocker/deck.apkg"]);
+    let out = run(
+        dir.path(),
+        &["build", "--offline", "-o", "blocker/deck.apkg"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -206,7 +221,7 @@ fn reverse_flag_reverses_every_card() {
     let dir = seed_project();
     let cards = cards_json(&run(dir.path(), &["cards", "--reverse"]));
     assert!(cards.iter().all(|c| c["reverse"] == true));
-    let out = run(dir.path(), &["build", "--reverse"]);
+    let out = run(dir.path(), &["build", "--reverse", "--offline"]);
     assert!(
         stderr(&out).contains("216 cards, 108 notes"),
         "{}",
@@ -305,7 +320,13 @@ fn a_broken_lock_is_refused_and_nothing_is_written() {
     std::fs::write(&lock, "{\"version\": 1, \"cards\": [").expect("write");
     let out = run(
         dir.path(),
-        &["build", "notes", "-o", package.to_str().unwrap_or("")],
+        &[
+            "build",
+            "notes",
+            "--offline",
+            "-o",
+            package.to_str().unwrap_or(""),
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

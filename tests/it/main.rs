@@ -7,5 +7,7 @@
 mod anki;
 mod cli;
 mod fixtures;
+mod http;
+mod images;
 mod seed;
 mod support;

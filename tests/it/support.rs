@@ -12,8 +12,14 @@ pub fn notes2anki(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("SOURCE_DATE_EPOCH", NOW);
+        .env("SOURCE_DATE_EPOCH", NOW)
+        // A cache of this test run's own, so no image cached by a user reaches a test.
+        .env("XDG_CACHE_HOME", test_cache());
     cmd
+}
+
+fn test_cache() -> PathBuf {
+    std::env::temp_dir().join(format!("notes2anki-test-cache-{}", std::process::id()))
 }
 
 pub fn run(dir: &Path, args: &[&str]) -> Output {
@@ -71,7 +77,13 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Builds `input` (relative to `dir`) into `dir/out.apkg` and returns its path.
 pub fn build(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("out.apkg");
-    let mut args = vec!["build", "-o", out.to_str().expect("utf-8 path")];
+    // Offline: tests never reach the real network (the seed links images on the web).
+    let mut args = vec![
+        "build",
+        "--offline",
+        "-o",
+        out.to_str().expect("utf-8 path"),
+    ];
     args.extend_from_slice(extra);
     let result = run(dir, &args);
     assert!(result.status.success(), "build failed: {}", stderr(&result));

@@ -1,8 +1,11 @@
 //! Images: resolving the references cards make, and naming media by their bytes.
 //!
-//! Local images are read relative to their note file, checked to be real images by
-//! their bytes, and stored once under a name made from a hash of those bytes. Remote
-//! images keep their URL for now, with a warning.
+//! Local images are read relative to their note file, remote ones downloaded (or taken
+//! from the cache); either way only bytes that really are an image are bundled, once,
+//! under a name made from a hash of those bytes.
+
+pub mod cache;
+pub mod fetch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use crate::card::{Card, ImageRef};
 use crate::diag::Diagnostic;
 use crate::identity::hex;
 use crate::parse::image_placeholder;
+use fetch::{FetchError, Fetched};
 
 /// What an image reference becomes in the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,26 +34,44 @@ pub enum Resolved {
 /// The media of a package: file name → bytes, sorted by name.
 pub type MediaFiles = BTreeMap<String, Vec<u8>>;
 
+/// Largest local image bundled: Anki's sync and media check skip files over 100 MiB.
+pub const MAX_LOCAL_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Every remote (http/https) image URL the cards reference, sorted, each once.
+pub fn remote_urls<'a>(cards: impl IntoIterator<Item = &'a Card>) -> Vec<String> {
+    let urls: std::collections::BTreeSet<String> = cards
+        .into_iter()
+        .flat_map(|c| &c.images)
+        .map(|i| i.src.trim())
+        .filter(|src| is_remote(src))
+        .map(str::to_string)
+        .collect();
+    urls.into_iter().collect()
+}
+
+fn is_remote(src: &str) -> bool {
+    let lower = src.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
 /// Resolves every image of the cards; returns, per card, the final `src` of each image.
 pub struct Resolver {
     pub files: MediaFiles,
     pub diagnostics: Vec<Diagnostic>,
+    /// Remote images, fetched beforehand.
+    remote: BTreeMap<String, Result<Fetched, FetchError>>,
     /// Each local path read once.
     by_path: BTreeMap<PathBuf, Option<String>>,
     warned: BTreeSet<(PathBuf, usize, String)>,
 }
 
-impl Default for Resolver {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Resolver {
-    pub fn new() -> Self {
+    /// A resolver using these fetched remote images.
+    pub fn new(remote: BTreeMap<String, Result<Fetched, FetchError>>) -> Self {
         Resolver {
             files: MediaFiles::new(),
             diagnostics: Vec::new(),
+            remote,
             by_path: BTreeMap::new(),
             warned: BTreeSet::new(),
         }
@@ -102,13 +124,8 @@ impl Resolver {
     fn local_media(&mut self, image: &ImageRef) -> Result<Option<String>, ()> {
         let src = image.src.trim();
         let lower = src.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            self.warn_once(
-                image,
-                "remote-image",
-                format!("remote image `{src}` is not bundled yet; the card links to it"),
-            );
-            return Ok(None);
+        if is_remote(src) {
+            return Ok(self.remote_media(image, src));
         }
         if lower.starts_with("data:") {
             return Ok(None);
@@ -132,6 +149,19 @@ impl Resolver {
                 );
             }
             return known.map(Some).ok_or(());
+        }
+        let too_big = std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_LOCAL_BYTES);
+        if too_big {
+            self.warn_once(
+                image,
+                "image-too-large",
+                format!(
+                    "image `{src}` is over {} MiB, which Anki's sync skips; left out",
+                    MAX_LOCAL_BYTES / (1024 * 1024)
+                ),
+            );
+            self.by_path.insert(path, None);
+            return Err(());
         }
         let result = match std::fs::read(&path) {
             Err(err) => {
@@ -163,6 +193,43 @@ impl Resolver {
         };
         self.by_path.insert(path, result.clone());
         result.map(Some).ok_or(())
+    }
+}
+
+impl Resolver {
+    /// The media name of a downloaded image, or `None` (with a warning) when the card
+    /// keeps linking to the URL.
+    fn remote_media(&mut self, image: &ImageRef, url: &str) -> Option<String> {
+        match self.remote.get(url).cloned() {
+            Some(Ok(fetched)) => {
+                if let Some(reason) = &fetched.stale {
+                    self.warn_once(
+                        image,
+                        "stale-image",
+                        format!("could not refresh `{url}` ({reason}); using the cached copy"),
+                    );
+                }
+                let name = media_name(&fetched.bytes, fetched.ext);
+                self.files.entry(name.clone()).or_insert(fetched.bytes);
+                Some(name)
+            }
+            Some(Err(reason)) => {
+                self.warn_once(
+                    image,
+                    "remote-image",
+                    format!("could not fetch `{url}`: {reason}; the card links to the URL"),
+                );
+                None
+            }
+            None => {
+                self.warn_once(
+                    image,
+                    "remote-image",
+                    format!("`{url}` was not fetched; the card links to the URL"),
+                );
+                None
+            }
+        }
     }
 }
 
