@@ -18,6 +18,16 @@ const NAMESPACE: &[u8] = b"notes2anki/identity/v1";
 /// Markup is removed before this, by the parser, which builds the plain text from
 /// Markdown events (text and code kept, HTML and formatting dropped).
 pub fn normalize(text: &str) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    // Fast path: most text is already NFC with single spaces.
+    let simple_spaces = !text.starts_with(char::is_whitespace)
+        && !text.ends_with(char::is_whitespace)
+        && !text.char_indices().any(|(i, c)| {
+            c.is_whitespace() && (c != ' ' || text[i + 1..].starts_with(char::is_whitespace))
+        });
+    if simple_spaces && is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return text.to_string();
+    }
     let nfc: String = text.nfc().collect();
     let mut out = String::with_capacity(nfc.len());
     for word in nfc.split(char::is_whitespace).filter(|w| !w.is_empty()) {

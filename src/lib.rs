@@ -7,6 +7,7 @@
 
 pub mod apkg;
 pub mod card;
+pub mod corpus;
 pub mod diag;
 pub mod identity;
 pub mod ids;
@@ -20,6 +21,7 @@ pub mod source;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use card::Card;
 use diag::{Diagnostic, Severity};
@@ -83,6 +85,35 @@ impl Options {
     }
 }
 
+/// Where a build's time went, stage by stage (measured, never written anywhere).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Timings {
+    pub read: Duration,
+    pub parse: Duration,
+    pub media: Duration,
+    pub ids: Duration,
+    pub sqlite: Duration,
+    pub zip: Duration,
+    pub lock: Duration,
+}
+
+impl Timings {
+    /// One line: each stage in milliseconds.
+    pub fn render(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "timings (ms): read {:.1}, parse {:.1}, media {:.1}, ids {:.1}, sqlite {:.1}, zip {:.1}, lock {:.1}",
+            ms(self.read),
+            ms(self.parse),
+            ms(self.media),
+            ms(self.ids),
+            ms(self.sqlite),
+            ms(self.zip),
+            ms(self.lock)
+        )
+    }
+}
+
 /// Everything the notes give, before anything is written.
 #[derive(Debug, Default)]
 pub struct Extracted {
@@ -94,6 +125,7 @@ pub struct Extracted {
     /// The lock as this build leaves it, and where it goes.
     pub lock: lock::Lock,
     pub lock_path: PathBuf,
+    pub timings: Timings,
 }
 
 impl Extracted {
@@ -108,6 +140,14 @@ impl Extracted {
 /// Reads, parses and identifies the notes, and resolves their images. Reads the lock
 /// file (if any) but writes nothing.
 pub fn extract(options: &Options) -> Result<Extracted, Error> {
+    let mut timings = Timings::default();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let now = Instant::now();
+        let elapsed = now - clock;
+        clock = now;
+        elapsed
+    };
     let files = load::load(&options.inputs)?;
     if files.is_empty() {
         return Err(Error::NoNotes {
@@ -127,10 +167,10 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         lock_path,
         ..Extracted::default()
     };
+    timings.read = lap();
     let mut cards: Vec<(Card, String)> = Vec::new();
     let mut built_files = std::collections::BTreeSet::new();
-    for file in &files {
-        let parsed = parse::parse(&file.source, &file.stem);
+    for (file, parsed) in files.iter().zip(parse_all(&files)) {
         out.diagnostics.extend(parsed.diagnostics);
         let name = lock_relative(lock_dir.as_deref(), &file.source.path)
             .unwrap_or_else(|| file.name.clone());
@@ -138,6 +178,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         cards.extend(parsed.cards.into_iter().map(|c| (c, name.clone())));
     }
 
+    timings.parse = lap();
     let cache_dir = options
         .cache_dir
         .clone()
@@ -195,6 +236,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     }
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
+    timings.media = lap();
 
     let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
     for (note, assigned) in out.notes.iter_mut().zip(&assignment.cards) {
@@ -223,7 +265,33 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         entries: ids::lock_entries(&keys, &assignment),
     };
     out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
+    timings.ids = lap();
+    out.timings = timings;
     Ok(out)
+}
+
+/// Parses every file, on as many threads as there are cores, keeping their order.
+fn parse_all(files: &[load::NoteFile]) -> Vec<parse::Parsed> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, files.len().max(1));
+    let chunk = files.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| parse::parse(&f.source, &f.stem))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// A note file's path relative to the lock's folder, `/`-separated (with `..` when the
@@ -266,16 +334,20 @@ pub struct Summary {
 /// Builds the package and then the lock file, both atomically: on any error the files
 /// already on disk stay as they were.
 pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), Error> {
-    let extracted = extract(options)?;
+    let mut extracted = extract(options)?;
     let (notes, decks) = package_notes(&extracted.notes);
-    apkg::write(
+    let (sqlite, zip) = apkg::write(
         output,
         &notes,
         &decks,
         &extracted.media,
         extracted.lock.notetype.mod_secs,
     )?;
+    extracted.timings.sqlite = sqlite;
+    extracted.timings.zip = zip;
+    let started = Instant::now();
     extracted.lock.write(&extracted.lock_path)?;
+    extracted.timings.lock = started.elapsed();
     let deck_names: std::collections::BTreeSet<&str> =
         extracted.notes.iter().map(|n| n.deck.as_str()).collect();
     let summary = Summary {
@@ -290,15 +362,20 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
 
 /// Notes and decks as the package writer wants them; new cards are due in the order
 /// of the notes.
-fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote>, Vec<apkg::Deck>) {
+fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote<'_>>, Vec<apkg::Deck>) {
     let mut decks: BTreeMap<String, i64> = BTreeMap::new();
     let package = notes
         .iter()
         .enumerate()
         .map(|(position, note)| {
-            let deck_id = *decks
-                .entry(note.deck.clone())
-                .or_insert_with(|| apkg::deck_id(&note.deck));
+            let deck_id = match decks.get(&note.deck) {
+                Some(id) => *id,
+                None => {
+                    let id = apkg::deck_id(&note.deck);
+                    decks.insert(note.deck.clone(), id);
+                    id
+                }
+            };
             let cards = note
                 .card_ids
                 .iter()
@@ -311,10 +388,10 @@ fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote>, Vec<apkg::Deck>) {
                 .collect();
             apkg::PackageNote {
                 id: note.note_id,
-                guid: note.guid.clone(),
+                guid: &note.guid,
                 mod_secs: note.mod_secs,
                 deck_id,
-                tags: note.tags.clone(),
+                tags: &note.tags,
                 fields: note.fields(),
                 cards,
             }

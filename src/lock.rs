@@ -104,8 +104,10 @@ impl Lock {
     /// The lock as text: stable, sorted, one card per line.
     pub fn to_text(&self) -> String {
         let mut entries: Vec<&Entry> = self.entries.iter().collect();
-        entries.sort_by(|a, b| a.guid.cmp(&b.guid));
-        let mut out = String::new();
+        if !entries.is_sorted_by(|a, b| a.guid <= b.guid) {
+            entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+        }
+        let mut out = String::with_capacity(64 + entries.len() * 300);
         out.push_str("{\n");
         out.push_str(&format!("  \"version\": {VERSION},\n"));
         out.push_str(&format!(
@@ -115,7 +117,10 @@ impl Lock {
         out.push_str("  \"cards\": [");
         for (i, entry) in entries.iter().enumerate() {
             out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            out.push_str(&serde_json::to_string(entry).unwrap_or_default());
+            // SAFETY of the unwrap_or: serde_json writes valid UTF-8 into a String.
+            let mut line = Vec::with_capacity(300);
+            let _ = serde_json::to_writer(&mut line, entry);
+            out.push_str(std::str::from_utf8(&line).unwrap_or_default());
         }
         out.push_str(if entries.is_empty() { "]\n" } else { "\n  ]\n" });
         out.push_str("}\n");

@@ -37,6 +37,9 @@ enum Command {
         /// Make no network request (remote images come from the cache only).
         #[arg(long)]
         offline: bool,
+        /// Print how long each stage took (read, parse, media, ids, sqlite, zip, lock).
+        #[arg(long)]
+        timings: bool,
         /// Where downloaded images are cached
         /// [default: $XDG_CACHE_HOME/notes2anki, else ~/.cache/notes2anki]
         #[arg(long, value_name = "DIR")]
@@ -158,6 +161,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             output,
             offline,
             cache_dir,
+            timings,
         } => {
             let mut options = notes.options(offline);
             options.cache_dir = cache_dir;
@@ -171,6 +175,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 let _ = writeln!(stderr, "{d}");
             }
             let _ = write!(stderr, "{}", extracted.report.render());
+            if timings {
+                let _ = writeln!(stderr, "{}", extracted.timings.render());
+            }
             let _ = writeln!(
                 stderr,
                 "wrote {}: {}, {} in {}, {}, {}",
@@ -181,6 +188,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 plural(summary.media, "media file"),
                 plural(diagnostics.len(), "warning"),
             );
+            // The process ends here: freeing hundreds of thousands of strings one by one
+            // would only cost time.
+            std::mem::forget(extracted);
         }
         Command::Cards { notes } => {
             let options = notes.options(true);

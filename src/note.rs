@@ -35,18 +35,14 @@ pub struct Note {
 
 impl Note {
     /// The six fields, in the note type's frozen order.
-    pub fn fields(&self) -> [String; 6] {
+    pub fn fields(&self) -> [&str; 6] {
         [
-            self.term.clone(),
-            self.definition.clone(),
-            self.context.clone(),
-            self.source.clone(),
-            self.guid.clone(),
-            if self.reverse {
-                "y".into()
-            } else {
-                String::new()
-            },
+            &self.term,
+            &self.definition,
+            &self.context,
+            &self.source,
+            &self.guid,
+            if self.reverse { "y" } else { "" },
         ]
     }
 }
@@ -63,14 +59,15 @@ pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
 
 /// Hash of everything a note carries but its guid: equal hashes, nothing to update.
 pub fn content_hash(note: &Note) -> String {
-    let fields = note.fields();
     let tags = note.tags.join(" ");
-    hash_parts(
-        [0, 1, 2, 3, 5]
-            .iter()
-            .map(|&i| fields[i].as_str())
-            .chain([tags.as_str()]),
-    )
+    hash_parts([
+        note.term.as_str(),
+        note.definition.as_str(),
+        note.context.as_str(),
+        note.source.as_str(),
+        if note.reverse { "y" } else { "" },
+        tags.as_str(),
+    ])
 }
 
 pub fn deck_name(card: &Card, options: &Options) -> String {

@@ -29,6 +29,11 @@ impl Report {
             ..Report::default()
         };
         for note in notes {
+            if !had_lock {
+                // A first build: every card is new, and only the count is printed.
+                r.added += 1;
+                continue;
+            }
             let at = &note.location;
             let term = &note.term_text;
             let line = match &note.change {

@@ -40,14 +40,20 @@ CREATE TABLE revlog (
     factor integer not null, time integer not null, type integer not null
 );
 CREATE TABLE graves (usn integer not null, oid integer not null, type integer not null);
+";
+
+/// Indexes whose keys arrive in order as rows are inserted (so each insert appends).
+const INDEXES_BEFORE: &str = "
 CREATE INDEX ix_notes_usn on notes (usn);
 CREATE INDEX ix_cards_usn on cards (usn);
 CREATE INDEX ix_revlog_usn on revlog (usn);
 CREATE INDEX ix_cards_nid on cards (nid);
 CREATE INDEX ix_cards_sched on cards (did, queue, due);
 CREATE INDEX ix_revlog_cid on revlog (cid);
-CREATE INDEX ix_notes_csum on notes (csum);
 ";
+
+/// The checksum index's keys are random: built once, after the rows are in.
+const INDEXES_AFTER: &str = "CREATE INDEX ix_notes_csum on notes (csum);";
 
 /// genanki's collection creation time; only matters for imports with scheduling.
 const CREATED: i64 = 1_411_124_400;
@@ -55,14 +61,18 @@ const CREATED: i64 = 1_411_124_400;
 /// Writes the collection into a new SQLite file at `path`.
 pub fn write(
     path: &Path,
-    notes: &[PackageNote],
+    notes: &[PackageNote<'_>],
     decks: &[Deck],
     notetype_mod: i64,
 ) -> rusqlite::Result<()> {
     let mut db = Connection::open(path)?;
-    // A throwaway file: no journal, no fsync.
-    db.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
+    // A throwaway file: no journal, no fsync, no other connection to share it with.
+    db.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
+         PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY;",
+    )?;
     db.execute_batch(SCHEMA)?;
+    db.execute_batch(INDEXES_BEFORE)?;
     let tx = db.transaction()?;
     // The collection's own `mod`: from the data, never the clock, so unchanged notes
     // give unchanged bytes.
@@ -96,7 +106,7 @@ pub fn write(
              VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
         )?;
         for note in notes {
-            let first_field = strip_html(&note.fields[0]);
+            let first_field = strip_html(note.fields[0]);
             let tags = if note.tags.is_empty() {
                 String::new()
             } else {
@@ -124,6 +134,7 @@ pub fn write(
             }
         }
     }
+    tx.execute_batch(INDEXES_AFTER)?;
     tx.commit()?;
     db.close().map_err(|(_, e)| e)
 }

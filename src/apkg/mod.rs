@@ -15,6 +15,9 @@ use crate::Error;
 
 pub use collection::strip_html;
 
+/// Deflate level for the collection and the media map (see `write`).
+const DEFLATE_LEVEL: i64 = 1;
+
 /// A deck of the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deck {
@@ -32,16 +35,16 @@ pub struct PackageCard {
     pub due: i64,
 }
 
-/// One note, ready to be written.
+/// One note, ready to be written (borrowing its text from the pipeline's notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageNote {
+pub struct PackageNote<'a> {
     pub id: i64,
-    pub guid: String,
+    pub guid: &'a str,
     /// Seconds; Anki updates an existing note only when this is newer than its own.
     pub mod_secs: i64,
     pub deck_id: i64,
-    pub tags: Vec<String>,
-    pub fields: [String; 6],
+    pub tags: &'a [String],
+    pub fields: [&'a str; 6],
     pub cards: Vec<PackageCard>,
 }
 
@@ -58,14 +61,16 @@ pub fn deck_id(name: &str) -> i64 {
 }
 
 /// Writes the package at `output`, atomically: the old file stays until the new one is
-/// complete. `notetype_mod` is the note type's `mod` in seconds.
+/// complete. `notetype_mod` is the note type's `mod` in seconds. Returns the time spent
+/// on the SQLite collection and on the zip.
 pub fn write(
     output: &Path,
-    notes: &[PackageNote],
+    notes: &[PackageNote<'_>],
     decks: &[Deck],
     media: &MediaFiles,
     notetype_mod: i64,
-) -> Result<(), Error> {
+) -> Result<(std::time::Duration, std::time::Duration), Error> {
+    let started = std::time::Instant::now();
     let package_error = |message: String| Error::Package {
         path: output.to_path_buf(),
         message,
@@ -87,8 +92,8 @@ pub fn write(
         .map_err(write_error)?;
     collection::write(db_file.path(), notes, decks, notetype_mod)
         .map_err(|e| package_error(format!("writing the collection: {e}")))?;
-    let db_bytes = std::fs::read(db_file.path()).map_err(write_error)?;
-    drop(db_file);
+    let sqlite = started.elapsed();
+    let started = std::time::Instant::now();
 
     let mut out = tempfile::Builder::new()
         .prefix(".notes2anki-")
@@ -101,11 +106,17 @@ pub fn write(
         let stored = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Stored)
             .last_modified_time(DateTime::default());
-        let deflated = stored.compression_method(CompressionMethod::Deflated);
+        // Level 1: measured on the 125k-card corpus, it takes about a third of level 6's
+        // time for a package a few percent larger (README, Performance).
+        let deflated = stored
+            .compression_method(CompressionMethod::Deflated)
+            .compression_level(Some(DEFLATE_LEVEL));
         let zip_error = |e: zip::result::ZipError| package_error(format!("writing the zip: {e}"));
         zip.start_file("collection.anki2", deflated)
             .map_err(zip_error)?;
-        zip.write_all(&db_bytes).map_err(write_error)?;
+        // Streamed from the file: the collection is never held in memory whole.
+        let mut db = std::fs::File::open(db_file.path()).map_err(write_error)?;
+        std::io::copy(&mut db, &mut zip).map_err(write_error)?;
         let map: serde_json::Map<String, serde_json::Value> = media
             .keys()
             .enumerate()
@@ -125,5 +136,5 @@ pub fn write(
     }
     out.as_file().sync_all().map_err(write_error)?;
     out.persist(output).map_err(|e| write_error(e.error))?;
-    Ok(())
+    Ok((sqlite, started.elapsed()))
 }

@@ -6,7 +6,7 @@
 //! renamed or moved; `<!-- anki: id=… -->` pins a card; everything else is new.
 //! An unchanged card keeps its `mod`, a changed one gets max(now, old + 1), a new one now.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 use crate::card::Location;
 use crate::diag::Diagnostic;
@@ -82,13 +82,14 @@ enum Claim {
 pub fn assign(
     cards: &[CardKey],
     lock: Option<&Lock>,
-    built_files: &BTreeSet<String>,
+    built_files: &std::collections::BTreeSet<String>,
     now: i64,
 ) -> Assignment {
     let entries: Vec<&Entry> = lock.map(|l| l.entries.iter().collect()).unwrap_or_default();
     let mut claims: Vec<Option<(usize, Claim)>> = vec![None; cards.len()];
     let mut taken = vec![false; entries.len()];
-    let by_guid: BTreeMap<&str, usize> = entries
+    // Hash maps for lookups only: nothing is ever read out of them in their order.
+    let by_guid: HashMap<&str, usize> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.guid.as_str(), i))
@@ -108,7 +109,7 @@ pub fn assign(
     }
 
     // 2. Same identity: first the entries whose content is unchanged too, then the rest.
-    let mut by_identity: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    let mut by_identity: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         by_identity
             .entry((&e.deck, &e.context, &e.term))
@@ -156,13 +157,32 @@ pub fn assign(
     let open_cards: Vec<usize> = (0..cards.len())
         .filter(|&c| claims[c].is_none() && cards[c].pinned.is_none())
         .collect();
+    let mut open_by_definition: HashMap<&str, Vec<usize>> = HashMap::new();
     for &c in &open_cards {
-        let candidates: Vec<usize> = (0..entries.len())
+        open_by_definition
+            .entry(&cards[c].definition)
+            .or_default()
+            .push(c);
+    }
+    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (e, entry) in entries.iter().enumerate() {
+        if !taken[e] {
+            by_definition.entry(&entry.definition).or_default().push(e);
+        }
+    }
+    for &c in &open_cards {
+        let candidates: Vec<usize> = by_definition
+            .get(cards[c].definition.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
             .filter(|&e| !taken[e] && similar(&cards[c], entries[e]))
             .collect();
         if let [e] = candidates[..] {
-            let rivals = open_cards
-                .iter()
+            let rivals = open_by_definition
+                .get(entries[e].definition.as_str())
+                .into_iter()
+                .flatten()
                 .filter(|&&o| claims[o].is_none() && similar(&cards[o], entries[e]))
                 .count();
             if rivals == 1 {
@@ -173,8 +193,8 @@ pub fn assign(
     }
 
     // 4. Guids, ids and mods.
-    let mut used_guids: BTreeSet<String> = entries.iter().map(|e| e.guid.clone()).collect();
-    let mut used_ids: BTreeSet<i64> = entries
+    let mut used_guids: HashSet<String> = entries.iter().map(|e| e.guid.clone()).collect();
+    let mut used_ids: HashSet<i64> = entries
         .iter()
         .flat_map(|e| std::iter::once(e.note_id).chain(e.card_ids.iter().copied()))
         .collect();
@@ -265,7 +285,7 @@ pub fn assign(
 /// other one gets a warning.
 fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> Vec<Diagnostic> {
     // Cards grouped by identity; pinned ones by their id (the middle part marks them).
-    let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
+    let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     for (c, card) in cards.iter().enumerate() {
         let key = match &card.pinned {
             None => (
@@ -346,7 +366,7 @@ pub fn place(deck: &str, context: &str) -> String {
 
 /// `count` ids not in `used`, at most `now_ms`, in increasing order (so earlier cards
 /// get smaller ids), all recorded in `used`.
-fn fresh_ids(now_ms: i64, count: usize, used: &mut BTreeSet<i64>) -> Vec<i64> {
+fn fresh_ids(now_ms: i64, count: usize, used: &mut HashSet<i64>) -> Vec<i64> {
     let mut ids = Vec::with_capacity(count);
     let mut candidate = now_ms.max(count as i64 + used.len() as i64 + 1);
     while ids.len() < count && candidate > 0 {

@@ -21,7 +21,7 @@ fn key(context: &str, term: &str, definition: &str) -> CardKey {
     }
 }
 
-fn files() -> BTreeSet<String> {
+fn files() -> std::collections::BTreeSet<String> {
     ["a.md".to_string()].into_iter().collect()
 }
 
@@ -149,7 +149,7 @@ fn ambiguous_renames_are_not_guessed() {
 fn entries_of_files_not_built_are_kept() {
     let mut other = key("", "Elsewhere", "e");
     other.file = "b.md".into();
-    let all: BTreeSet<String> = ["a.md".to_string(), "b.md".to_string()].into();
+    let all: std::collections::BTreeSet<String> = ["a.md".to_string(), "b.md".to_string()].into();
     let a = assign(&[key("", "A", "a"), other.clone()], None, &all, NOW);
     let lock = Lock {
         notetype: NotetypeEntry {

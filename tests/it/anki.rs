@@ -643,3 +643,21 @@ fn a_local_image_changed_on_disk_reaches_anki() {
         );
     }
 }
+
+#[test]
+fn the_benchmark_corpus_imports_whole() {
+    if skipped("the_benchmark_corpus_imports_whole") {
+        return;
+    }
+    // The benchmark imports its 125,000-card package; a test does the same at 2,000.
+    let dir = tempfile::tempdir().expect("tmp");
+    notes2anki::corpus::write(&dir.path().join("notes"), 4, 400).expect("corpus");
+    let expected = notes2anki::corpus::card_count(4, 400);
+    let package = build(dir.path(), &["notes"]);
+    let col = import(Importer::Current, &[&package]);
+    let notes = col["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), expected);
+    assert!(notes
+        .iter()
+        .all(|n| n["cards"].as_array().map(Vec::len) == Some(1)));
+}

@@ -1,0 +1,102 @@
+//! A deterministic corpus of notes in the seed's style, for the benchmark and the
+//! scale tests: Japanese text, full-width and ASCII colons, a nested `term: definition`
+//! under every fourth item, links, inline code and `10.0.0.x:3128` addresses.
+
+use std::fmt::Write;
+use std::path::Path;
+
+const SUBJECTS: &[&str] = &[
+    "Amazon S3",
+    "VPC ピアリング",
+    "IAM ロール",
+    "Auto Scaling",
+    "CloudFront",
+    "Route 53",
+    "DynamoDB",
+    "Kinesis",
+    "ネットワーク ACL",
+    "セキュリティグループ",
+    "NAT ゲートウェイ",
+    "Direct Connect",
+    "EBS スナップショット",
+    "Lambda 関数",
+];
+const PHRASES: &[&str] = &[
+    "複数のアカウントを効率的に管理するためのサービス。",
+    "データを非同期にバックアップし、可用性を高める。",
+    "プライベートサブネットからインターネットへの通信を可能にする。",
+    "リクエストを複数のターゲットに分散し、ヘルスチェックを行う。",
+    "一時的な認証情報を発行し、最小権限の原則を守る。",
+    "ストリームデータをリアルタイムに収集して分析する。",
+];
+
+/// Cards the corpus of `files` × `items` gives: every item, plus a child under every
+/// fourth one.
+pub fn card_count(files: usize, items: usize) -> usize {
+    files * (items + items.div_ceil(4))
+}
+
+/// The text of file `f` of the corpus, with `items` top-level items.
+pub fn file_text(f: usize, items: usize) -> String {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (f as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut out = String::with_capacity(items * 220);
+    let _ = writeln!(out, "# Vault {f:02}\n");
+    for i in 0..items {
+        if i % 100 == 0 {
+            let _ = writeln!(out, "## Section {:03}\n", i / 100);
+        }
+        let subject = SUBJECTS[(next() % SUBJECTS.len() as u64) as usize];
+        let phrase = PHRASES[(next() % PHRASES.len() as u64) as usize];
+        let colon = if i % 3 == 0 { "：" } else { ": " };
+        let _ = writeln!(
+            out,
+            "- {subject} の設定 {f}-{i}{colon}{phrase} 詳しくは [公式ドキュメント](https://docs.aws.amazon.com/ja_jp/guide/{i}.html) を参照し、`aws configure --profile p{i}` を実行する。プロキシは 10.0.0.{}:3128 を使う。",
+            i % 250 + 1
+        );
+        if i % 4 == 0 {
+            let _ = writeln!(
+                out,
+                "  - 保持期間（項目 {i}）：{} 時間、延長は `--retention {}` で指定する。",
+                next() % 48 + 1,
+                next() % 7 + 1
+            );
+        }
+    }
+    out
+}
+
+/// Writes `files` note files of `items` items each into `dir` (created if needed).
+pub fn write(dir: &Path, files: usize, items: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in 0..files {
+        std::fs::write(dir.join(format!("vault-{f:02}.md")), file_text(f, items))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source;
+
+    #[test]
+    fn the_corpus_gives_the_cards_it_promises() {
+        let text = file_text(3, 40);
+        assert_eq!(text, file_text(3, 40), "deterministic");
+        let parsed = crate::parse::parse(&Source::new("v.md", text), "v");
+        assert_eq!(parsed.cards.len(), card_count(1, 40));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert!(parsed.cards[0].term_text.ends_with(" の設定 3-0"));
+        assert_eq!(parsed.cards[1].term_text, "保持期間（項目 0）");
+        assert_eq!(
+            parsed.cards[1].context,
+            vec![parsed.cards[0].term_text.clone()]
+        );
+    }
+}
