@@ -198,39 +198,61 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     );
     let mut resolver = media::Resolver::new(remote);
     let mut keys = Vec::with_capacity(cards.len());
-    for (card, file_name) in &cards {
-        let (resolved, names) = resolver.resolve(card);
+    out.notes.reserve_exact(cards.len());
+    // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
+    for (card, file_name) in cards {
+        let (resolved, names) = resolver.resolve(&card);
         let reverse = card.reverse || options.reverse;
+        let context_text = card.context_text();
+        let deck = note::deck_name(&card, options);
+        let tags = note::tags(&card, options);
+        let source = parse::escape_attr(&note::source_field(
+            display_name(&file_name),
+            &card.sections,
+        ));
+        let Card {
+            deck: file_deck,
+            term_html,
+            definition_html,
+            term_text,
+            pinned_id,
+            location,
+            ..
+        } = card;
+        let filled = |html: String| {
+            if resolved.is_empty() {
+                html
+            } else {
+                media::fill_placeholders(&html, &resolved)
+            }
+        };
         let note = Note {
             guid: String::new(),
-            deck: note::deck_name(card, options),
-            tags: note::tags(card, options),
-            term: media::fill_placeholders(&card.term_html, &resolved),
-            definition: media::fill_placeholders(&card.definition_html, &resolved),
-            context: parse::escape_attr(&card.context_text()),
-            source: parse::escape_attr(&note::source_field(
-                display_name(file_name),
-                &card.sections,
-            )),
+            deck,
+            tags,
+            term: filled(term_html),
+            definition: filled(definition_html),
+            context: parse::escape_attr(&context_text),
+            source,
             reverse,
-            location: card.location.clone(),
+            location: location.clone(),
             media: names,
-            term_text: card.term_text.clone(),
+            term_text: term_text.clone(),
             note_id: 0,
             card_ids: Vec::new(),
             mod_secs: 0,
             change: ids::Change::Added,
         };
         keys.push(ids::CardKey {
-            deck: card.deck.clone(),
-            context: card.context_text(),
-            term: card.term_text.clone(),
-            pinned: card.pinned_id.clone(),
-            file: file_name.clone(),
+            deck: file_deck,
+            context: context_text,
+            term: term_text,
+            pinned: pinned_id,
+            file: file_name,
             definition: note::hash_parts([note.definition.as_str()]),
             content: note::content_hash(&note),
             templates: 1 + usize::from(reverse),
-            location: card.location.clone(),
+            location,
         });
         out.notes.push(note);
     }
@@ -262,7 +284,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             hash: notetype_hash,
             mod_secs: notetype_mod,
         },
-        entries: ids::lock_entries(&keys, &assignment),
+        entries: ids::lock_entries(keys, &assignment),
     };
     out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
     timings.ids = lap();

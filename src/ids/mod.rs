@@ -333,18 +333,18 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
 
 /// The lock entries after this build: one per card, plus the kept entries of files
 /// this build did not read.
-pub fn lock_entries(cards: &[CardKey], assignment: &Assignment) -> Vec<Entry> {
+pub fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
     let mut entries: Vec<Entry> = cards
-        .iter()
+        .into_iter()
         .zip(&assignment.cards)
         .map(|(card, a)| Entry {
             guid: a.guid.clone(),
-            file: card.file.clone(),
-            deck: card.deck.clone(),
-            context: card.context.clone(),
-            term: card.term.clone(),
-            definition: card.definition.clone(),
-            content: card.content.clone(),
+            file: card.file,
+            deck: card.deck,
+            context: card.context,
+            term: card.term,
+            definition: card.definition,
+            content: card.content,
             note_id: a.note_id,
             card_ids: a.card_ids.clone(),
             mod_secs: a.mod_secs,

@@ -33,7 +33,7 @@ fn build(cards: &[CardKey], lock: Option<&Lock>, now: i64) -> (Assignment, Lock)
             hash: "h".into(),
             mod_secs: 1,
         },
-        entries: lock_entries(cards, &a),
+        entries: lock_entries(cards.to_vec(), &a),
     };
     (a, lock)
 }
@@ -156,7 +156,7 @@ fn entries_of_files_not_built_are_kept() {
             hash: "h".into(),
             mod_secs: 1,
         },
-        entries: lock_entries(&[key("", "A", "a"), other], &a),
+        entries: lock_entries(vec![key("", "A", "a"), other], &a),
     };
     let (b, lock2) = build(&[key("", "A", "a")], Some(&lock), NOW);
     assert!(b.removed.is_empty());
