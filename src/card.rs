@@ -1,11 +1,13 @@
 //! The model the pipeline passes along: cards, and the images they reference.
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Where something is in the notes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
-    pub path: PathBuf,
+    /// Shared by every card of a file.
+    pub path: Arc<Path>,
     pub line: usize,
     pub col: usize,
 }
@@ -31,9 +33,9 @@ pub struct ImageRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Card {
     /// The file's own deck name (the first `#` heading, or the file stem).
-    pub deck: String,
-    /// Section headings above the card, outermost first.
-    pub sections: Vec<String>,
+    pub deck: Arc<str>,
+    /// Section headings above the card, outermost first (shared within a section).
+    pub sections: Arc<[String]>,
     /// Terms (or shortened prose) of the items above the card, outermost first.
     pub context: Vec<String>,
     pub term_html: String,

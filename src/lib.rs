@@ -21,6 +21,7 @@ pub mod source;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use card::Card;
@@ -122,8 +123,11 @@ pub struct Extracted {
     pub diagnostics: Vec<Diagnostic>,
     /// What changed since the lock was written.
     pub report: Report,
-    /// The lock as this build leaves it, and where it goes.
-    pub lock: lock::Lock,
+    /// What the lock will say: the note type, each note's key (in the order of the
+    /// notes), and the entries of files this build did not read; and where it goes.
+    pub notetype: lock::NotetypeEntry,
+    pub keys: Vec<ids::CardKey>,
+    pub kept: Vec<lock::Entry>,
     pub lock_path: PathBuf,
     pub timings: Timings,
 }
@@ -168,13 +172,22 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         ..Extracted::default()
     };
     timings.read = lap();
-    let mut cards: Vec<(Card, String)> = Vec::new();
-    let mut built_files = std::collections::BTreeSet::new();
-    for (file, parsed) in files.iter().zip(parse_all(&files)) {
+    let names: Vec<Arc<str>> = files
+        .iter()
+        .map(|file| {
+            lock_relative(lock_dir.as_deref(), &file.source.path)
+                .unwrap_or_else(|| file.name.clone())
+                .into()
+        })
+        .collect();
+    let built_files: std::collections::BTreeSet<String> =
+        names.iter().map(|n| n.to_string()).collect();
+    let all_parsed = parse_all(&files);
+    drop(files); // the notes' text is no longer needed
+    let mut cards: Vec<(Card, Arc<str>)> =
+        Vec::with_capacity(all_parsed.iter().map(|p| p.cards.len()).sum());
+    for (name, parsed) in names.into_iter().zip(all_parsed) {
         out.diagnostics.extend(parsed.diagnostics);
-        let name = lock_relative(lock_dir.as_deref(), &file.source.path)
-            .unwrap_or_else(|| file.name.clone());
-        built_files.insert(name.clone());
         cards.extend(parsed.cards.into_iter().map(|c| (c, name.clone())));
     }
 
@@ -200,16 +213,32 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let mut keys = Vec::with_capacity(cards.len());
     out.notes.reserve_exact(cards.len());
     // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
+    // Deck, tags and source are made once per section and shared.
+    let mut section: Option<SectionShared> = None;
     for (card, file_name) in cards {
         let (resolved, names) = resolver.resolve(&card);
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
-        let deck = note::deck_name(&card, options);
-        let tags = note::tags(&card, options);
-        let source = parse::escape_attr(&note::source_field(
-            display_name(&file_name),
-            &card.sections,
-        ));
+        let same_section = section
+            .as_ref()
+            .is_some_and(|(f, s, ..)| Arc::ptr_eq(f, &file_name) && Arc::ptr_eq(s, &card.sections));
+        if !same_section {
+            section = Some((
+                file_name.clone(),
+                card.sections.clone(),
+                note::deck_name(&card, options).into(),
+                note::tags(&card, options).into(),
+                parse::escape_attr(&note::source_field(
+                    display_name(&file_name),
+                    &card.sections,
+                ))
+                .into(),
+            ));
+        }
+        let Some((_, _, deck, tags, source)) = section.as_ref() else {
+            continue;
+        };
+        let (deck, tags, source) = (deck.clone(), tags.clone(), source.clone());
         let Card {
             deck: file_deck,
             term_html,
@@ -279,13 +308,12 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         Some(l) => options.now.max(l.notetype.mod_secs.saturating_add(1)),
         None => options.now,
     };
-    out.lock = lock::Lock {
-        notetype: lock::NotetypeEntry {
-            hash: notetype_hash,
-            mod_secs: notetype_mod,
-        },
-        entries: ids::lock_entries(keys, &assignment),
+    out.notetype = lock::NotetypeEntry {
+        hash: notetype_hash,
+        mod_secs: notetype_mod,
     };
+    out.keys = keys;
+    out.kept = assignment.kept;
     out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
     timings.ids = lap();
     out.timings = timings;
@@ -315,6 +343,9 @@ fn parse_all(files: &[load::NoteFile]) -> Vec<parse::Parsed> {
             .collect()
     })
 }
+
+/// What the notes of one section share: (file, sections) → (deck, tags, source).
+type SectionShared = (Arc<str>, Arc<[String]>, Arc<str>, Arc<[String]>, Arc<str>);
 
 /// A note file's path relative to the lock's folder, `/`-separated (with `..` when the
 /// file is outside it): the same whichever input named the file.
@@ -353,25 +384,64 @@ pub struct Summary {
     pub media: usize,
 }
 
+impl Extracted {
+    /// The lock's entries, borrowed from the notes and their keys.
+    pub fn lock_entries(&self) -> Vec<lock::EntryRef<'_>> {
+        self.keys
+            .iter()
+            .zip(&self.notes)
+            .map(|(key, note)| lock::EntryRef {
+                guid: &note.guid,
+                file: &key.file,
+                deck: &key.deck,
+                context: &key.context,
+                term: &key.term,
+                definition: &key.definition,
+                content: &key.content,
+                note_id: note.note_id,
+                card_ids: &note.card_ids,
+                mod_secs: note.mod_secs,
+            })
+            .chain(self.kept.iter().map(lock::Entry::as_ref))
+            .collect()
+    }
+}
+
 /// Builds the package and then the lock file, both atomically: on any error the files
 /// already on disk stay as they were.
 pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), Error> {
     let mut extracted = extract(options)?;
+    // The lock goes to a temporary file first, so its keys can be freed before the
+    // package is written; it replaces the old lock only once the package is in place.
+    let started = Instant::now();
+    let lock_file = lock::write_temp(
+        &extracted.lock_path,
+        &extracted.notetype,
+        &mut extracted.lock_entries(),
+    )?;
+    extracted.keys = Vec::new();
+    extracted.kept = Vec::new();
+    let lock_time = started.elapsed();
     let (notes, decks) = package_notes(&extracted.notes);
     let (sqlite, zip) = apkg::write(
         output,
         &notes,
         &decks,
         &extracted.media,
-        extracted.lock.notetype.mod_secs,
+        extracted.notetype.mod_secs,
     )?;
     extracted.timings.sqlite = sqlite;
     extracted.timings.zip = zip;
     let started = Instant::now();
-    extracted.lock.write(&extracted.lock_path)?;
-    extracted.timings.lock = started.elapsed();
+    lock_file
+        .persist(&extracted.lock_path)
+        .map_err(|e| Error::Write {
+            path: extracted.lock_path.clone(),
+            source: e.error,
+        })?;
+    extracted.timings.lock = lock_time + started.elapsed();
     let deck_names: std::collections::BTreeSet<&str> =
-        extracted.notes.iter().map(|n| n.deck.as_str()).collect();
+        extracted.notes.iter().map(|n| &*n.deck).collect();
     let summary = Summary {
         output: output.to_path_buf(),
         notes: notes.len(),
@@ -390,11 +460,11 @@ fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote<'_>>, Vec<apkg::Deck>
         .iter()
         .enumerate()
         .map(|(position, note)| {
-            let deck_id = match decks.get(&note.deck) {
+            let deck_id = match decks.get(&*note.deck) {
                 Some(id) => *id,
                 None => {
                     let id = apkg::deck_id(&note.deck);
-                    decks.insert(note.deck.clone(), id);
+                    decks.insert(note.deck.to_string(), id);
                     id
                 }
             };

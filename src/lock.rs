@@ -39,6 +39,94 @@ pub struct Entry {
     pub mod_secs: i64,
 }
 
+/// An entry as written: borrowed, so a build never holds a second copy of every card.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EntryRef<'a> {
+    pub guid: &'a str,
+    pub file: &'a str,
+    pub deck: &'a str,
+    pub context: &'a str,
+    pub term: &'a str,
+    pub definition: &'a str,
+    pub content: &'a str,
+    pub note_id: i64,
+    pub card_ids: &'a [i64],
+    #[serde(rename = "mod")]
+    pub mod_secs: i64,
+}
+
+impl Entry {
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            guid: &self.guid,
+            file: &self.file,
+            deck: &self.deck,
+            context: &self.context,
+            term: &self.term,
+            definition: &self.definition,
+            content: &self.content,
+            note_id: self.note_id,
+            card_ids: &self.card_ids,
+            mod_secs: self.mod_secs,
+        }
+    }
+}
+
+/// Writes a lock: sorted by guid, one entry per line.
+pub fn write_entries<W: Write>(
+    out: &mut W,
+    notetype: &NotetypeEntry,
+    entries: &mut [EntryRef<'_>],
+) -> std::io::Result<()> {
+    if !entries.is_sorted_by(|a, b| a.guid <= b.guid) {
+        entries.sort_unstable_by(|a, b| a.guid.cmp(b.guid));
+    }
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"version\": {VERSION},")?;
+    write!(out, "  \"notetype\": ")?;
+    serde_json::to_writer(&mut *out, notetype)?;
+    writeln!(out, ",")?;
+    write!(out, "  \"cards\": [")?;
+    for (i, entry) in entries.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, entry)?;
+    }
+    out.write_all(if entries.is_empty() {
+        b"]\n"
+    } else {
+        b"\n  ]\n"
+    })?;
+    writeln!(out, "}}")
+}
+
+/// Writes a lock into a temporary file beside `path`, to be renamed into place (with
+/// `persist`) once the package is written.
+pub fn write_temp(
+    path: &Path,
+    notetype: &NotetypeEntry,
+    entries: &mut [EntryRef<'_>],
+) -> Result<tempfile::NamedTempFile, Error> {
+    let write_error = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".notes2anki-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(write_error)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
+    write_entries(&mut out, notetype, entries).map_err(write_error)?;
+    out.flush().map_err(write_error)?;
+    drop(out);
+    tmp.as_file().sync_all().map_err(write_error)?;
+    Ok(tmp)
+}
+
 /// The note type as last written: its `mod` goes up only when its hash changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotetypeEntry {
@@ -103,28 +191,10 @@ impl Lock {
 
     /// The lock as text: stable, sorted, one card per line.
     pub fn to_text(&self) -> String {
-        let mut entries: Vec<&Entry> = self.entries.iter().collect();
-        if !entries.is_sorted_by(|a, b| a.guid <= b.guid) {
-            entries.sort_by(|a, b| a.guid.cmp(&b.guid));
-        }
-        let mut out = String::with_capacity(64 + entries.len() * 300);
-        out.push_str("{\n");
-        out.push_str(&format!("  \"version\": {VERSION},\n"));
-        out.push_str(&format!(
-            "  \"notetype\": {},\n",
-            serde_json::to_string(&self.notetype).unwrap_or_default()
-        ));
-        out.push_str("  \"cards\": [");
-        for (i, entry) in entries.iter().enumerate() {
-            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
-            // SAFETY of the unwrap_or: serde_json writes valid UTF-8 into a String.
-            let mut line = Vec::with_capacity(300);
-            let _ = serde_json::to_writer(&mut line, entry);
-            out.push_str(std::str::from_utf8(&line).unwrap_or_default());
-        }
-        out.push_str(if entries.is_empty() { "]\n" } else { "\n  ]\n" });
-        out.push_str("}\n");
-        out
+        let mut entries: Vec<EntryRef<'_>> = self.entries.iter().map(Entry::as_ref).collect();
+        let mut out = Vec::with_capacity(64 + entries.len() * 300);
+        let _ = write_entries(&mut out, &self.notetype, &mut entries);
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Writes the lock atomically: a temporary file beside it, renamed into place.

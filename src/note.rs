@@ -1,5 +1,7 @@
 //! Notes: a card with its final fields, deck, tags and ids; and their hashes.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::card::{Card, Location};
@@ -11,14 +13,15 @@ use crate::Options;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub guid: String,
-    /// The full deck name (with `--deck` and `--subdecks` applied).
-    pub deck: String,
-    pub tags: Vec<String>,
+    /// The full deck name (with `--deck` and `--subdecks` applied); shared by the
+    /// notes of a section, like the tags and the source.
+    pub deck: Arc<str>,
+    pub tags: Arc<[String]>,
     pub term: String,
     pub definition: String,
     /// The context as HTML (escaped text).
     pub context: String,
-    pub source: String,
+    pub source: Arc<str>,
     pub reverse: bool,
     pub location: Location,
     /// Media file names the note references.
@@ -64,7 +67,7 @@ pub fn content_hash(note: &Note) -> String {
         note.term.as_str(),
         note.definition.as_str(),
         note.context.as_str(),
-        note.source.as_str(),
+        &note.source,
         if note.reverse { "y" } else { "" },
         tags.as_str(),
     ])
@@ -72,7 +75,7 @@ pub fn content_hash(note: &Note) -> String {
 
 pub fn deck_name(card: &Card, options: &Options) -> String {
     let mut parts: Vec<String> = options.parent_deck.iter().cloned().collect();
-    parts.push(card.deck.clone());
+    parts.push(card.deck.to_string());
     if options.subdecks {
         parts.extend(card.sections.iter().map(|s| trim_section(s).to_string()));
     }
@@ -91,7 +94,7 @@ pub fn tags(card: &Card, options: &Options) -> Vec<String> {
     if options.subdecks {
         return Vec::new();
     }
-    let tag: Vec<String> = std::iter::once(card.deck.as_str())
+    let tag: Vec<String> = std::iter::once(&*card.deck)
         .chain(card.sections.iter().map(String::as_str))
         .map(|part| {
             trim_section(part)

@@ -17,12 +17,12 @@ use crate::lock::{Entry, Lock};
 #[derive(Debug, Clone)]
 pub struct CardKey {
     /// Identity parts, normalised.
-    pub deck: String,
+    pub deck: std::sync::Arc<str>,
     pub context: String,
     pub term: String,
     pub pinned: Option<String>,
     /// The note file relative to the lock's folder.
-    pub file: String,
+    pub file: std::sync::Arc<str>,
     /// Hash of the definition; of all the note carries.
     pub definition: String,
     pub content: String,
@@ -121,11 +121,7 @@ pub fn assign(
             if claims[c].is_some() || card.pinned.is_some() {
                 continue;
             }
-            let key = (
-                card.deck.as_str(),
-                card.context.as_str(),
-                card.term.as_str(),
-            );
+            let key = (&*card.deck, card.context.as_str(), card.term.as_str());
             let found = by_identity.get(&key).and_then(|candidates| {
                 candidates
                     .iter()
@@ -145,7 +141,7 @@ pub fn assign(
         e.definition == card.definition
             && built_files.contains(&e.file)
             && [
-                e.deck == card.deck,
+                *e.deck == *card.deck,
                 e.context == card.context,
                 e.term == card.term,
             ]
@@ -288,12 +284,8 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
     let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
     for (c, card) in cards.iter().enumerate() {
         let key = match &card.pinned {
-            None => (
-                card.deck.as_str(),
-                card.context.as_str(),
-                card.term.as_str(),
-            ),
-            Some(id) => (card.deck.as_str(), "\u{0}pinned", id.as_str()),
+            None => (&*card.deck, card.context.as_str(), card.term.as_str()),
+            Some(id) => (&*card.deck, "\u{0}pinned", id.as_str()),
         };
         groups.entry(key).or_default().push(c);
     }
@@ -319,7 +311,7 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
             warnings.push((
                 c,
                 Diagnostic::warning(
-                    card.location.path.clone(),
+                    card.location.path.to_path_buf(),
                     (card.location.line, card.location.col),
                     "duplicate-card",
                     message,
@@ -339,8 +331,8 @@ pub fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> 
         .zip(&assignment.cards)
         .map(|(card, a)| Entry {
             guid: a.guid.clone(),
-            file: card.file,
-            deck: card.deck,
+            file: card.file.to_string(),
+            deck: card.deck.to_string(),
             context: card.context,
             term: card.term,
             definition: card.definition,

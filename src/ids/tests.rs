@@ -14,7 +14,7 @@ fn key(context: &str, term: &str, definition: &str) -> CardKey {
         content: format!("{context}|{term}|{definition}"),
         templates: 1,
         location: Location {
-            path: "notes/a.md".into(),
+            path: std::path::Path::new("notes/a.md").into(),
             line: 1,
             col: 1,
         },

@@ -96,13 +96,13 @@ impl Resolver {
 
     fn warn_once(&mut self, image: &ImageRef, code: &'static str, message: String) {
         let key = (
-            image.location.path.clone(),
+            image.location.path.to_path_buf(),
             image.location.line,
             image.src.clone(),
         );
         if self.warned.insert(key) {
             self.diagnostics.push(Diagnostic::warning(
-                image.location.path.clone(),
+                image.location.path.to_path_buf(),
                 (image.location.line, image.location.col),
                 code,
                 message,

@@ -10,6 +10,7 @@ mod separator;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::sync::Arc;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
@@ -63,9 +64,11 @@ pub fn parse(source: &Source, default_deck: &str) -> Parsed {
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| default_deck.to_string());
     let mut walker = Walker {
+        section_names: Arc::from(Vec::new()),
         source,
+        path: std::sync::Arc::from(source.path.as_path()),
         events: &events,
-        deck,
+        deck: Arc::from(deck),
         deck_heading,
         sections: Vec::new(),
         parsed: Parsed::default(),
@@ -189,10 +192,14 @@ fn prose_label(text: &str) -> String {
 
 struct Walker<'s, 'e> {
     source: &'s Source,
+    /// The file's path, shared by every location in it.
+    path: std::sync::Arc<std::path::Path>,
     events: &'e [Spanned<'s>],
-    deck: String,
+    deck: Arc<str>,
     deck_heading: Option<usize>,
     sections: Vec<(HeadingLevel, String)>,
+    /// The names of `sections`, shared by every card of the section.
+    section_names: Arc<[String]>,
     parsed: Parsed,
     /// Byte offsets of the image references that ended in a card.
     used_images: BTreeSet<usize>,
@@ -220,7 +227,7 @@ impl Walker<'_, '_> {
     fn location(&self, offset: usize) -> Location {
         let (line, col) = self.source.line_col(offset);
         Location {
-            path: self.source.path.clone(),
+            path: self.path.clone(),
             line,
             col,
         }
@@ -229,7 +236,7 @@ impl Walker<'_, '_> {
     fn warn(&mut self, offset: usize, code: &'static str, message: String) {
         let loc = self.location(offset);
         self.parsed.diagnostics.push(Diagnostic::warning(
-            loc.path,
+            loc.path.to_path_buf(),
             (loc.line, loc.col),
             code,
             message,
@@ -285,6 +292,7 @@ impl Walker<'_, '_> {
         if Some(start) == self.deck_heading {
             // Sections above the deck's own heading end with it.
             self.sections.clear();
+            self.section_names = Arc::from(Vec::new());
             return;
         }
         let text = normalize(&plain_text(&self.events[start + 1..end]));
@@ -292,6 +300,7 @@ impl Walker<'_, '_> {
             self.sections.pop();
         }
         self.sections.push((level, text));
+        self.section_names = self.sections.iter().map(|(_, s)| s.clone()).collect();
     }
 
     fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
@@ -427,7 +436,7 @@ impl Walker<'_, '_> {
         }
         self.parsed.cards.push(Card {
             deck: self.deck.clone(),
-            sections: self.sections.iter().map(|(_, s)| s.clone()).collect(),
+            sections: self.section_names.clone(),
             context: context.to_vec(),
             term_html,
             term_text: term_text.to_string(),

@@ -28,10 +28,10 @@ fn codes(p: &Parsed) -> Vec<(usize, &'static str)> {
 
 #[test]
 fn deck_is_the_first_h1_or_the_file_stem() {
-    assert_eq!(cards("# My Deck\n\n- a: b\n")[0].deck, "My Deck");
-    assert_eq!(cards("- a: b\n")[0].deck, "t");
+    assert_eq!(cards("# My Deck\n\n- a: b\n")[0].deck.as_ref(), "My Deck");
+    assert_eq!(cards("- a: b\n")[0].deck.as_ref(), "t");
     assert_eq!(
-        cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck,
+        cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck.as_ref(),
         "Late Title"
     );
 }
@@ -39,7 +39,7 @@ fn deck_is_the_first_h1_or_the_file_stem() {
 #[test]
 fn sections_nest_by_level_and_later_h1_is_a_section() {
     let md = "# D\n\n- top: x\n\n## A\n\n### B\n\n- ab: x\n\n## C\n\n- c: x\n\n# E\n\n- e: x\n";
-    let got: Vec<Vec<String>> = cards(md).into_iter().map(|c| c.sections).collect();
+    let got: Vec<Vec<String>> = cards(md).into_iter().map(|c| c.sections.to_vec()).collect();
     assert_eq!(
         got,
         vec![
@@ -77,7 +77,7 @@ fn bom_and_crlf() {
         got,
         vec![(3, "a".into(), "".into()), (4, "c".into(), "a".into())]
     );
-    assert_eq!(cards("\u{feff}# D\r\n\r\n- a: b\r\n")[0].deck, "D");
+    assert_eq!(cards("\u{feff}# D\r\n\r\n- a: b\r\n")[0].deck.as_ref(), "D");
 }
 
 #[test]
@@ -437,7 +437,7 @@ fn skipping_every_child_leaves_no_empty_list() {
 #[test]
 fn sections_before_the_deck_heading_end_there() {
     let c = &cards("## Intro\n\n- Early: a\n\n# Deck\n\n- A: b\n")[1];
-    assert_eq!(c.deck, "Deck");
+    assert_eq!(c.deck.as_ref(), "Deck");
     assert!(c.sections.is_empty());
 }
 
@@ -446,7 +446,7 @@ fn front_matter_is_not_a_heading() {
     let p = parsed("---\ntitle: x\ntags: [a]\n---\n\n# Deck\n\n- A: b\n");
     assert_eq!(p.cards.len(), 1);
     assert!(p.cards[0].sections.is_empty());
-    assert_eq!(p.cards[0].deck, "Deck");
+    assert_eq!(p.cards[0].deck.as_ref(), "Deck");
 }
 
 #[test]
