@@ -31,6 +31,8 @@ pub struct Diagnostic {
     /// A stable, kebab-case code listed in the README.
     pub code: &'static str,
     pub message: String,
+    /// For errors: the offending source line, shown under the message.
+    pub source_line: Option<String>,
 }
 
 impl Diagnostic {
@@ -47,7 +49,27 @@ impl Diagnostic {
             severity: Severity::Warning,
             code,
             message: message.into(),
+            source_line: None,
         }
+    }
+
+    /// An error: the build refuses to write.
+    pub fn error(
+        path: impl Into<PathBuf>,
+        (line, col): (usize, usize),
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            ..Diagnostic::warning(path, (line, col), code, message)
+        }
+    }
+
+    /// Shows `text` (the line the diagnostic is about) under the message.
+    pub fn with_source_line(mut self, text: impl Into<String>) -> Self {
+        self.source_line = Some(text.into());
+        self
     }
 }
 
@@ -61,6 +83,17 @@ impl fmt::Display for Diagnostic {
                 write!(f, ":{}", self.col)?;
             }
         }
-        write!(f, ": {}[{}]: {}", self.severity, self.code, self.message)
+        write!(f, ": {}[{}]: {}", self.severity, self.code, self.message)?;
+        if let Some(text) = &self.source_line {
+            let width = self.line.to_string().len();
+            write!(
+                f,
+                "\n {:width$} |\n {} | {}",
+                "",
+                self.line,
+                text.trim_end()
+            )?;
+        }
+        Ok(())
     }
 }

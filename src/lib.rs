@@ -29,29 +29,43 @@ use diag::{Diagnostic, Severity};
 pub use note::Note;
 use report::Report;
 
-/// Errors that stop a command: nothing is written when one happens.
+/// Errors that stop a command: nothing is written when one happens. Each renders as a
+/// diagnostic line, `path[:line]: error[code]: message`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: cannot read: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}: not valid UTF-8; save the file as UTF-8", path.display())]
-    NotUtf8 { path: PathBuf, line: usize },
-    #[error("{}: no such file or folder", path.display())]
-    MissingInput { path: PathBuf },
-    #[error("{}: no Markdown files (*.md) found", path.display())]
+    /// Problems in the notes, every one of them (the build refuses to write).
+    #[error("{}", render_all(.0))]
+    Invalid(Vec<Diagnostic>),
+    #[error("{}: error[no-notes]: no Markdown files (*.md) found", path.display())]
     NoNotes { path: PathBuf },
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: error[no-cards]: no cards found: no list item reads `term: definition`", path.display())]
+    NoCards { path: PathBuf },
+    #[error("{}: error[cannot-write]: {source}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{}: {message}", path.display())]
+    #[error("{}: error[cannot-write]: {message}", path.display())]
     Package { path: PathBuf, message: String },
-    #[error("{}: not a notes2anki lock file: {message}; fix it, or delete it to start afresh (notes renamed since the last build are then added anew)", path.display())]
-    BadLock { path: PathBuf, message: String },
+    #[error("{}: error[cannot-read]: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: error[bad-lock]: not a notes2anki lock file: {message}; fix it, or delete it to start afresh (notes renamed since the last build are then added anew)", path.display())]
+    BadLock {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+fn render_all(diagnostics: &[Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What the user asked for.
@@ -75,6 +89,8 @@ pub struct Options {
     pub cache_dir: Option<PathBuf>,
     /// Called with (done, total) while remote images download.
     pub progress: Option<fn(usize, usize)>,
+    /// `--strict`: any warning is an error, and nothing is written.
+    pub strict: bool,
 }
 
 impl Options {
@@ -152,7 +168,13 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         clock = now;
         elapsed
     };
-    let files = load::load(&options.inputs)?;
+    let (files, load_problems) = load::load(&options.inputs);
+    if load_problems
+        .iter()
+        .any(|d| d.severity == diag::Severity::Error)
+    {
+        return Err(Error::Invalid(load_problems));
+    }
     if files.is_empty() {
         return Err(Error::NoNotes {
             path: options.inputs.first().cloned().unwrap_or_default(),
@@ -169,6 +191,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
 
     let mut out = Extracted {
         lock_path,
+        diagnostics: load_problems,
         ..Extracted::default()
     };
     timings.read = lap();
@@ -316,6 +339,22 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.kept = assignment.kept;
     out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
     timings.ids = lap();
+    if out.notes.is_empty() {
+        return Err(Error::NoCards {
+            path: options.inputs.first().cloned().unwrap_or_default(),
+        });
+    }
+    if options.strict && !out.diagnostics.is_empty() {
+        // --strict: every warning is an error.
+        let errors = std::mem::take(&mut out.diagnostics)
+            .into_iter()
+            .map(|d| Diagnostic {
+                severity: diag::Severity::Error,
+                ..d
+            })
+            .collect();
+        return Err(Error::Invalid(errors));
+    }
     out.timings = timings;
     Ok(out)
 }

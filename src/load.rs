@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::diag::Diagnostic;
 use crate::source::Source;
-use crate::Error;
 
 /// A note file and the name it goes by in the `Source` field.
 #[derive(Debug, Clone)]
@@ -28,29 +28,63 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
         .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
 }
 
-/// The files the inputs name, in order: each input in turn, a folder's files sorted by path.
-pub fn paths(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, Error> {
+/// The files the inputs name, in order: each input in turn, a folder's files sorted by
+/// path (symbolic links followed; a link loop is skipped with a warning). Problems are
+/// collected, not stopped at.
+pub fn paths(inputs: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Diagnostic>) {
     let mut found: Vec<(PathBuf, String)> = Vec::new();
+    let mut problems = Vec::new();
     for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|source| match source.kind() {
-            std::io::ErrorKind::NotFound => Error::MissingInput {
-                path: input.clone(),
-            },
-            _ => Error::Read {
-                path: input.clone(),
-                source,
-            },
-        })?;
+        let meta = match std::fs::metadata(input) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(Diagnostic::error(
+                    input,
+                    (0, 0),
+                    "missing-input",
+                    "no such file or folder",
+                ));
+                continue;
+            }
+            Err(err) => {
+                problems.push(Diagnostic::error(
+                    input,
+                    (0, 0),
+                    "cannot-read",
+                    format!("cannot read: {err}"),
+                ));
+                continue;
+            }
+        };
         if meta.is_dir() {
             let walker = WalkDir::new(input)
+                .follow_links(true)
                 .sort_by_file_name()
                 .into_iter()
                 .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
             for entry in walker {
-                let entry = entry.map_err(|err| Error::Read {
-                    path: err.path().unwrap_or(input).to_path_buf(),
-                    source: err.into(),
-                })?;
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(err) => {
+                        let path = err.path().unwrap_or(input).to_path_buf();
+                        problems.push(if err.loop_ancestor().is_some() {
+                            Diagnostic::warning(
+                                path,
+                                (0, 0),
+                                "symlink-loop",
+                                "a symbolic link loops back to a folder above it; skipped",
+                            )
+                        } else {
+                            Diagnostic::error(
+                                path,
+                                (0, 0),
+                                "cannot-read",
+                                format!("cannot read: {err}"),
+                            )
+                        });
+                        continue;
+                    }
+                };
                 if entry.file_type().is_file() && is_markdown(entry.path()) {
                     let rel = entry.path().strip_prefix(input).unwrap_or(entry.path());
                     let name = rel
@@ -70,22 +104,22 @@ pub fn paths(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>, Error> {
     }
     let mut seen = std::collections::BTreeSet::new();
     found.retain(|(path, _)| seen.insert(path.clone()));
-    Ok(found)
+    (found, problems)
 }
 
-/// Reads every note file the inputs name.
-pub fn load(inputs: &[PathBuf]) -> Result<Vec<NoteFile>, Error> {
-    paths(inputs)?
-        .into_iter()
-        .map(|(path, name)| {
-            let stem = path
-                .file_stem()
-                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            Ok(NoteFile {
-                source: Source::read(&path)?,
-                name,
-                stem,
-            })
-        })
-        .collect()
+/// Reads every note file the inputs name; every file that cannot be read or decoded is
+/// reported (as an error diagnostic), not just the first.
+pub fn load(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
+    let (paths, mut problems) = paths(inputs);
+    let mut files = Vec::with_capacity(paths.len());
+    for (path, name) in paths {
+        let stem = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        match Source::read(&path) {
+            Ok(source) => files.push(NoteFile { source, name, stem }),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (files, problems)
 }

@@ -163,22 +163,38 @@ impl Lock {
                 })
             }
         };
-        let bad = |message: String| Error::BadLock {
+        let bad = |line: usize, message: String| Error::BadLock {
             path: path.to_path_buf(),
+            line,
             message,
         };
-        let disk: OnDisk =
-            serde_json::from_str(&text).map_err(|e| bad(format!("line {}: {e}", e.line())))?;
+        let disk: OnDisk = serde_json::from_str(&text).map_err(|e| {
+            // serde_json's message ends with " at line L column C": the line is in the prefix.
+            let message = e.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            bad(e.line(), message)
+        })?;
         if disk.version != VERSION {
-            return Err(bad(format!(
-                "version {} is not supported (this notes2anki reads version {VERSION})",
-                disk.version
-            )));
+            return Err(bad(
+                2,
+                format!(
+                    "version {} is not supported (this notes2anki reads version {VERSION})",
+                    disk.version
+                ),
+            ));
         }
         let mut seen = BTreeSet::new();
         for entry in &disk.cards {
             if !seen.insert(entry.guid.as_str()) {
-                return Err(bad(format!("guid {} appears twice", entry.guid)));
+                let line = text
+                    .lines()
+                    .position(|l| l.contains(&format!("\"guid\":\"{}\"", entry.guid)))
+                    .map_or(0, |i| i + 1);
+                return Err(bad(line, format!("guid {} appears twice", entry.guid)));
             }
         }
         let mut entries = disk.cards;
@@ -294,10 +310,7 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, "{ not json").unwrap();
         let err = Lock::read(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("notes2anki.lock") && err.contains("line 1"),
-            "{err}"
-        );
+        assert!(err.contains("notes2anki.lock:1: error[bad-lock]"), "{err}");
         assert!(Lock::read(&dir.path().join("missing")).unwrap().is_none());
     }
 }

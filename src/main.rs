@@ -51,6 +51,17 @@ enum Command {
         #[command(flatten)]
         notes: NotesArgs,
     },
+    /// Check the notes: everything `build` does except writing the package and the lock.
+    ///
+    /// Prints every problem and what a build would change; exits 1 if there are errors
+    /// (or, with --strict, warnings).
+    Check {
+        #[command(flatten)]
+        notes: NotesArgs,
+        /// Make no network request (remote images come from the cache only).
+        #[arg(long)]
+        offline: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +78,9 @@ struct NotesArgs {
     /// Give every card a reverse card too (definition → term).
     #[arg(long)]
     reverse: bool,
+    /// Treat every warning as an error: report them all and write nothing.
+    #[arg(long)]
+    strict: bool,
     /// The lock file that keeps every card's id between builds
     /// [default: notes2anki.lock in the first input folder]
     #[arg(long, value_name = "PATH")]
@@ -90,6 +104,7 @@ impl NotesArgs {
             lock: self.lock,
             cache_dir: None,
             progress: None,
+            strict: self.strict,
         }
     }
 }
@@ -169,6 +184,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                 options.progress = Some(show_progress);
             }
             let output = output.unwrap_or_else(|| default_output(&options.inputs));
+            if output.is_dir() {
+                return Err(Error::Write {
+                    path: output,
+                    source: std::io::Error::other("is a folder; give a file name, like deck.apkg"),
+                });
+            }
             let (summary, extracted) = build(&options, &output)?;
             let diagnostics = &extracted.diagnostics;
             for d in diagnostics {
@@ -191,6 +212,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             // The process ends here: freeing hundreds of thousands of strings one by one
             // would only cost time.
             std::mem::forget(extracted);
+        }
+        Command::Check { notes, offline } => {
+            let options = notes.options(offline);
+            let extracted = extract(&options)?;
+            for d in &extracted.diagnostics {
+                let _ = writeln!(stderr, "{d}");
+            }
+            let _ = write!(stderr, "{}", extracted.report.render());
+            let _ = writeln!(
+                stderr,
+                "checked: {}, {}, no errors (nothing written)",
+                plural(extracted.notes.len(), "note"),
+                plural(extracted.diagnostics.len(), "warning"),
+            );
         }
         Command::Cards { notes } => {
             let options = notes.options(true);
@@ -226,7 +261,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("{err}");
+            let count = match &err {
+                Error::Invalid(diagnostics) => diagnostics.len(),
+                _ => 1,
+            };
+            eprintln!("refused: {}; nothing was written", plural(count, "error"));
             ExitCode::from(1)
         }
     }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::diag::Diagnostic;
 
 /// One Markdown file, read and decoded.
 #[derive(Debug, Clone)]
@@ -31,22 +31,40 @@ impl Source {
         }
     }
 
-    /// Reads a file as UTF-8; a file that is not UTF-8 is an error naming its line.
-    pub fn read(path: &Path) -> Result<Self, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
+    /// Reads a file as UTF-8; a file that cannot be read, or is not UTF-8, is an error
+    /// diagnostic naming its line and showing it.
+    pub fn read(path: &Path) -> Result<Self, Diagnostic> {
+        let bytes = std::fs::read(path).map_err(|err| {
+            Diagnostic::error(path, (0, 0), "cannot-read", format!("cannot read: {err}"))
         })?;
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Source::new(path, text)),
             Err(err) => {
                 let valid = err.utf8_error().valid_up_to();
                 let bytes = err.as_bytes();
+                let line_start = bytes[..valid]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
                 let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
-                Err(Error::NotUtf8 {
-                    path: path.to_path_buf(),
-                    line,
-                })
+                let line_end = bytes[valid..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |i| valid + i);
+                let col = 1 + String::from_utf8_lossy(&bytes[line_start..valid])
+                    .chars()
+                    .count();
+                let shown = String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned();
+                Err(Diagnostic::error(
+                    path,
+                    (line, col),
+                    "not-utf8",
+                    format!(
+                        "not valid UTF-8 (byte 0x{:02X}); save the file as UTF-8",
+                        bytes[valid]
+                    ),
+                )
+                .with_source_line(shown))
             }
         }
     }

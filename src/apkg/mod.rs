@@ -83,6 +83,12 @@ pub fn write(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    if dir.exists() && !dir.is_dir() {
+        return Err(write_error(std::io::Error::other(format!(
+            "{} is a file, not a folder",
+            dir.display()
+        ))));
+    }
     std::fs::create_dir_all(&dir).map_err(write_error)?;
 
     let db_file = tempfile::Builder::new()

@@ -28,9 +28,10 @@ pub(crate) struct Split<'a> {
 /// Splits inline events at the separator, or `None` when there is none.
 pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
     let chars = flatten(events);
+    let runs = Runs::new(&chars);
     let at = (0..chars.len()).find(|&i| {
         let ch = &chars[i];
-        ch.eligible && (ch.c == ':' || ch.c == '：') && !protected(&chars, i)
+        ch.eligible && (ch.c == ':' || ch.c == '：') && !protected(&chars, &runs, i)
     })?;
     let Ch { event, byte, c, .. } = chars[at];
     let (Event::Text(text), range) = &events[event] else {
@@ -88,8 +89,46 @@ fn is_digit(c: char) -> bool {
     c.is_ascii_digit() || ('０'..='９').contains(&c)
 }
 
+/// Runs of non-space ASCII: for each character, the run it belongs to, measured once
+/// (so a line of a million colons costs linear time, not quadratic).
+struct Runs {
+    /// Run index of each character (`usize::MAX` outside runs).
+    of: Vec<usize>,
+    /// Per run: start, end, the start of its URL (if any), colons before that URL.
+    runs: Vec<(usize, usize, Option<usize>, usize)>,
+}
+
+impl Runs {
+    fn new(chars: &[Ch]) -> Self {
+        let mut of = vec![usize::MAX; chars.len()];
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].c.is_ascii_graphic() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && chars[i].c.is_ascii_graphic() {
+                i += 1;
+            }
+            let run: Vec<char> = chars[start..i].iter().map(|ch| ch.c).collect();
+            let url = url_start(&run);
+            let colons = run[..url.unwrap_or(run.len())]
+                .iter()
+                .filter(|&&c| c == ':')
+                .count();
+            for slot in &mut of[start..i] {
+                *slot = runs.len();
+            }
+            runs.push((start, i, url.map(|u| start + u), colons));
+        }
+        Runs { of, runs }
+    }
+}
+
 /// True when the colon at `i` is not a separator.
-fn protected(chars: &[Ch], i: usize) -> bool {
+fn protected(chars: &[Ch], runs: &Runs, i: usize) -> bool {
     let prev = i.checked_sub(1).map(|j| chars[j].c);
     let next = chars.get(i + 1).map(|ch| ch.c);
     if prev.is_some_and(is_digit) && next.is_some_and(is_digit) {
@@ -98,39 +137,27 @@ fn protected(chars: &[Ch], i: usize) -> bool {
     if chars[i].c != ':' {
         return false;
     }
-    // The run of non-space ASCII holding the colon.
-    let is_run = |c: char| c.is_ascii_graphic();
-    let start = (0..i)
-        .rev()
-        .take_while(|&j| is_run(chars[j].c))
-        .last()
-        .unwrap_or(i);
-    let end = (i..chars.len())
-        .take_while(|&j| is_run(chars[j].c))
-        .last()
-        .map_or(i + 1, |j| j + 1);
-    let run: Vec<char> = chars[start..end].iter().map(|ch| ch.c).collect();
-    let pos = i - start;
-    if url_covers(&run, pos) {
+    let Some(&(start, end, url, colons)) = runs.runs.get(runs.of[i]) else {
+        return false;
+    };
+    if url.is_some_and(|u| i >= u) {
         return true;
     }
     // `arn:aws:iam::…`, `std::fs`: two or more colons in the run (a URL after the colon
     // does not count: `参考:https://…`), unless this colon ends the run on its own
     // (`std::fs: the module`).
-    let before_url = url_start(&run).unwrap_or(run.len());
-    let colons = run[..before_url].iter().filter(|&&c| c == ':').count();
-    let ends_run = pos + 1 == run.len() && pos > 0 && run[pos - 1] != ':';
+    let ends_run = i + 1 == end && i > start && chars[i - 1].c != ':';
     if colons >= 2 && !ends_run {
         return true;
     }
     // `localhost:8080`: an ASCII name joined to a number that ends the word.
     if prev.is_some_and(|p| p.is_ascii_alphanumeric()) {
-        let digits = run[pos + 1..]
+        let digits = chars[i + 1..end]
             .iter()
-            .take_while(|c| c.is_ascii_digit())
+            .take_while(|ch| ch.c.is_ascii_digit())
             .count();
-        let after = run.get(pos + 1 + digits);
-        if digits > 0 && !after.is_some_and(|c| c.is_ascii_alphanumeric()) {
+        let after = chars.get(i + 1 + digits).filter(|_| i + 1 + digits < end);
+        if digits > 0 && !after.is_some_and(|ch| ch.c.is_ascii_alphanumeric()) {
             return true;
         }
     }
@@ -153,12 +180,6 @@ fn url_start(run: &[char]) -> Option<usize> {
         let first_letter = scheme.iter().position(|c| c.is_ascii_alphabetic())?;
         Some(q - scheme_len + first_letter)
     })
-}
-
-/// True when a `scheme://` URL in the run covers `pos`: the URL runs to the end of the
-/// run, so a colon at or after its scheme's end belongs to it.
-fn url_covers(run: &[char], pos: usize) -> bool {
-    url_start(run).is_some_and(|start| pos >= start)
 }
 
 fn is_inline_format(tag_end: &TagEnd) -> bool {

@@ -108,11 +108,14 @@ fn missing_input_names_the_path() {
     let dir = tempfile::tempdir().expect("tmp");
     let out = run(dir.path(), &["build", "nope"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out).trim(), "error: nope: no such file or folder");
+    assert_eq!(
+        stderr(&out).trim(),
+        "nope: error[missing-input]: no such file or folder\nrefused: 1 error; nothing was written"
+    );
     // With no argument, the default `notes` folder is missing.
     let out = run(dir.path(), &["cards"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("notes: no such file or folder"));
+    assert!(stderr(&out).contains("notes: error[missing-input]: no such file or folder"));
     assert!(!dir.path().join("out").exists());
 }
 
@@ -122,7 +125,7 @@ fn a_folder_without_notes_is_an_error() {
     std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
     let out = run(dir.path(), &["build"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("notes: no Markdown files (*.md) found"));
+    assert!(stderr(&out).contains("notes: error[no-notes]: no Markdown files (*.md) found"));
 }
 
 #[test]
@@ -148,7 +151,7 @@ fn a_file_that_is_not_utf8_names_its_line_and_keeps_the_old_package() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         stderr(&out).trim(),
-        "error: notes/bad.md:4: not valid UTF-8; save the file as UTF-8"
+        "notes/bad.md:4:6: error[not-utf8]: not valid UTF-8 (byte 0xE9); save the file as UTF-8\n   |\n 4 | - caf\u{fffd}: latin-1\nrefused: 1 error; nothing was written"
     );
     assert_eq!(std::fs::read(&package).expect("read"), before);
     assert_no_temp_files(dir.path());
@@ -165,7 +168,7 @@ fn an_output_that_cannot_be_written_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.starts_with("error: blocker/deck.apkg: cannot write: "),
+        err.starts_with("blocker/deck.apkg: error[cannot-write]: blocker is a file, not a folder"),
         "{err}"
     );
     assert_eq!(
@@ -331,7 +334,7 @@ fn a_broken_lock_is_refused_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.starts_with("error: notes/notes2anki.lock: not a notes2anki lock file: line 1"),
+        err.starts_with("notes/notes2anki.lock:1: error[bad-lock]: not a notes2anki lock file"),
         "{err}"
     );
     assert_eq!(std::fs::read(&package).expect("read"), before);
@@ -339,4 +342,114 @@ fn a_broken_lock_is_refused_and_nothing_is_written() {
         std::fs::read_to_string(&lock).expect("read"),
         "{\"version\": 1, \"cards\": ["
     );
+}
+
+#[test]
+fn every_bad_file_is_reported_not_just_the_first() {
+    let dir = seed_project();
+    std::fs::write(dir.path().join("notes/a.md"), b"- ok: fine\n- bad: \xff\n").expect("write");
+    std::fs::write(dir.path().join("notes/b.md"), b"# B\n\xc3\n").expect("write");
+    let out = run(dir.path(), &["build", "--offline"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("notes/a.md:2:8: error[not-utf8]"), "{err}");
+    assert!(err.contains("notes/b.md:2:1: error[not-utf8]"), "{err}");
+    assert!(
+        err.ends_with("refused: 2 errors; nothing was written\n"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+    assert!(!dir.path().join("notes/notes2anki.lock").exists());
+}
+
+#[test]
+fn strict_turns_warnings_into_errors_and_writes_nothing() {
+    let dir = seed_project();
+    let out = run(dir.path(), &["build", "--offline", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("notes/techstock.md:252:7: error[empty-definition]"),
+        "{err}"
+    );
+    assert_eq!(err.matches(": error[remote-image]").count(), 9, "{err}");
+    assert!(
+        err.ends_with("refused: 10 errors; nothing was written\n"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+    // Without --strict the same notes build.
+    let out = run(dir.path(), &["build", "--offline"]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn check_does_everything_but_write() {
+    let dir = seed_project();
+    let out = run(dir.path(), &["check", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning[empty-definition]"), "{err}");
+    assert!(err.contains("changes: 108 added"), "{err}");
+    assert!(
+        err.ends_with("checked: 108 notes, 10 warnings, no errors (nothing written)\n"),
+        "{err}"
+    );
+    assert!(!dir.path().join("out").exists());
+    assert!(!dir.path().join("notes/notes2anki.lock").exists());
+    let out = run(dir.path(), &["check", "--offline", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn an_output_that_is_a_folder_and_notes_without_cards_are_refused() {
+    let dir = seed_project();
+    std::fs::create_dir(dir.path().join("deck.apkg")).expect("mkdir");
+    let out = run(dir.path(), &["build", "--offline", "-o", "deck.apkg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("deck.apkg: error[cannot-write]: is a folder"),
+        "{}",
+        stderr(&out)
+    );
+    let empty = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir(empty.path().join("notes")).expect("mkdir");
+    std::fs::write(
+        empty.path().join("notes/prose.md"),
+        "# Prose\n\nJust text.\n",
+    )
+    .expect("write");
+    let out = run(empty.path(), &["build", "--offline"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("notes: error[no-cards]: no cards found"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!empty.path().join("out").exists());
+}
+
+#[test]
+fn symlink_loops_and_huge_lines_are_survived() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let notes = dir.path().join("notes");
+    std::fs::create_dir_all(notes.join("sub")).expect("mkdir");
+    std::os::unix::fs::symlink(&notes, notes.join("sub/loop")).expect("symlink");
+    // A multi-megabyte line of colons and URLs, and a huge definition.
+    let mut text = String::from("# Big\n\n- Long: ");
+    text.push_str(&"a:b http://x.y/z:1 10:30 ".repeat(200_000));
+    text.push_str("\n- Colons: ");
+    text.push_str(&"x:".repeat(1_000_000));
+    text.push_str("\n- ");
+    // No separator anywhere: every colon is in one huge run (linear, not quadratic).
+    text.push_str(&"y:".repeat(1_000_000));
+    text.push_str("\n- ");
+    text.push_str(&"localhost:8080 ".repeat(300_000));
+    text.push('\n');
+    std::fs::write(notes.join("big.md"), text).expect("write");
+    let out = run(dir.path(), &["build", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("warning[symlink-loop]"), "{err}");
+    assert!(err.contains("2 cards"), "{err}");
 }
