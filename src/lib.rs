@@ -18,6 +18,7 @@ pub mod note;
 pub mod parse;
 pub mod report;
 pub mod source;
+pub mod temp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -251,10 +252,10 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
                 card.sections.clone(),
                 note::deck_name(&card, options).into(),
                 note::tags(&card, options).into(),
-                parse::escape_attr(&note::source_field(
+                note::strip_controls(parse::escape_attr(&note::source_field(
                     display_name(&file_name),
                     &card.sections,
-                ))
+                )))
                 .into(),
             ));
         }
@@ -272,11 +273,11 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             ..
         } = card;
         let filled = |html: String| {
-            if resolved.is_empty() {
+            note::strip_controls(if resolved.is_empty() {
                 html
             } else {
                 media::fill_placeholders(&html, &resolved)
-            }
+            })
         };
         let note = Note {
             guid: String::new(),
@@ -284,7 +285,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             tags,
             term: filled(term_html),
             definition: filled(definition_html),
-            context: parse::escape_attr(&context_text),
+            context: note::strip_controls(parse::escape_attr(&context_text)),
             source,
             reverse,
             location: location.clone(),
@@ -450,6 +451,17 @@ impl Extracted {
 /// already on disk stay as they were.
 pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), Error> {
     let mut extracted = extract(options)?;
+    // Temporary files a killed build left beside the package or the lock go first.
+    for dir in [output.parent(), extracted.lock_path.parent()]
+        .into_iter()
+        .flatten()
+    {
+        temp::sweep(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        });
+    }
     // The lock goes to a temporary file first, so its keys can be freed before the
     // package is written; it replaces the old lock only once the package is in place.
     let started = Instant::now();

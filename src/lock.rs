@@ -114,11 +114,7 @@ pub fn write_temp(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".notes2anki-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(write_error)?;
+    let tmp = crate::temp::in_dir(&dir, ".tmp").map_err(write_error)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
     write_entries(&mut out, notetype, entries).map_err(write_error)?;
     out.flush().map_err(write_error)?;
@@ -234,11 +230,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notes2anki-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(write_error)?;
+    let mut tmp = crate::temp::in_dir(&dir, ".tmp").map_err(write_error)?;
     tmp.write_all(bytes).map_err(write_error)?;
     tmp.as_file().sync_all().map_err(write_error)?;
     tmp.persist(path).map_err(|e| write_error(e.error))?;

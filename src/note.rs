@@ -118,3 +118,29 @@ pub fn source_field(file_name: &str, sections: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" › ")
 }
+
+/// Removes ASCII control characters other than tab and line feed. Anki strips them on
+/// import anyway, and U+001F would split the field it is in: Anki joins a note's fields
+/// with it, so the note would seem to have a field too many and the whole import fail.
+pub fn strip_controls(text: String) -> String {
+    if text.chars().any(is_stripped) {
+        text.chars().filter(|&c| !is_stripped(c)).collect()
+    } else {
+        text
+    }
+}
+
+fn is_stripped(c: char) -> bool {
+    c.is_ascii_control() && c != '\t' && c != '\n'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_stripped() {
+        assert_eq!(strip_controls("a\u{1f}b\u{7}c\td\ne\r".into()), "abc\td\ne");
+        assert_eq!(strip_controls("日本語".into()), "日本語");
+    }
+}

@@ -91,21 +91,13 @@ pub fn write(
     }
     std::fs::create_dir_all(&dir).map_err(write_error)?;
 
-    let db_file = tempfile::Builder::new()
-        .prefix(".notes2anki-")
-        .suffix(".anki2")
-        .tempfile_in(&dir)
-        .map_err(write_error)?;
+    let db_file = crate::temp::in_dir(&dir, ".anki2").map_err(write_error)?;
     collection::write(db_file.path(), notes, decks, notetype_mod)
         .map_err(|e| package_error(format!("writing the collection: {e}")))?;
     let sqlite = started.elapsed();
     let started = std::time::Instant::now();
 
-    let mut out = tempfile::Builder::new()
-        .prefix(".notes2anki-")
-        .suffix(".apkg.tmp")
-        .tempfile_in(&dir)
-        .map_err(write_error)?;
+    let mut out = crate::temp::in_dir(&dir, ".apkg.tmp").map_err(write_error)?;
     {
         let mut zip = ZipWriter::new(std::io::BufWriter::new(out.as_file_mut()));
         // Fixed timestamps and order: the same notes give the same bytes.

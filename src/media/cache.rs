@@ -77,9 +77,7 @@ impl Cache {
 
 fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".notes2anki-")
-        .tempfile_in(dir)?;
+    let mut tmp = crate::temp::in_dir(dir, "")?;
     tmp.write_all(bytes)?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

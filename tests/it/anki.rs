@@ -661,3 +661,108 @@ fn the_benchmark_corpus_imports_whole() {
         .iter()
         .all(|n| n["cards"].as_array().map(Vec::len) == Some(1)));
 }
+
+#[test]
+fn a_build_killed_at_any_moment_leaves_the_old_package_or_a_whole_new_one() {
+    if skipped("a_build_killed_at_any_moment_leaves_the_old_package_or_a_whole_new_one") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    notes2anki::corpus::write(&dir.path().join("notes"), 10, 1000).expect("corpus");
+    let package = build(dir.path(), &["notes"]);
+    let lock = dir.path().join("notes/notes2anki.lock");
+    // The next build changes every file, so its package differs.
+    for f in 0..10 {
+        let path = dir.path().join(format!("notes/vault-{f:02}.md"));
+        let mut text = std::fs::read_to_string(&path).expect("read");
+        text.push_str(&format!("- Added {f}: a card the next build brings\n"));
+        std::fs::write(&path, text).expect("write");
+    }
+    let mut whole_new = Vec::new();
+    let mut kept_old = 0;
+    // The last run is not killed: it must leave a whole new package.
+    for delay_ms in [2u64, 20, 60, 150, 300, 600, 1200, 2500, u64::MAX] {
+        let old = std::fs::read(&package).expect("package");
+        let old_lock = std::fs::read(&lock).expect("lock");
+        let mut child = notes2anki(dir.path())
+            .args(["build", "notes", "--offline", "-o"])
+            .arg(&package)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        if delay_ms < u64::MAX {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            let _ = child.kill(); // SIGKILL
+        }
+        let status = child.wait().expect("wait");
+        let killed = status.code().is_none();
+        let now = std::fs::read(&package).expect("a package is always there");
+        if killed && now == old {
+            kept_old += 1;
+        }
+        if now != old {
+            let copy = dir.path().join(format!("killed-after-{delay_ms}ms.apkg"));
+            std::fs::write(&copy, &now).expect("copy");
+            whole_new.push(copy);
+        }
+        // The lock is the old one or a whole new one too.
+        let lock_now = std::fs::read(&lock).expect("lock");
+        if lock_now != old_lock {
+            assert!(
+                notes2anki::lock::Lock::read(&lock).is_ok(),
+                "torn lock after {delay_ms} ms"
+            );
+        }
+    }
+    assert!(kept_old >= 3, "the kills should land mid-build: {kept_old}");
+    assert!(
+        !whole_new.is_empty(),
+        "the unkilled build must bring a new package"
+    );
+    // Every package that changed is complete: real Anki imports it whole.
+    let expected = notes2anki::corpus::card_count(10, 1000) + 10;
+    for package in &whole_new {
+        let col = import(Importer::Current, &[package]);
+        assert_eq!(
+            col["notes"].as_array().map(Vec::len),
+            Some(expected),
+            "{package:?}"
+        );
+    }
+    // The next run leaves no temporary file behind, whatever the kills left.
+    build(dir.path(), &["notes"]);
+    for folder in [dir.path().to_path_buf(), dir.path().join("notes")] {
+        let stray: Vec<_> = std::fs::read_dir(&folder)
+            .expect("read")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".notes2anki-"))
+            .collect();
+        assert!(stray.is_empty(), "stray temporary files: {stray:?}");
+    }
+}
+
+#[test]
+fn control_characters_never_break_an_import() {
+    if skipped("control_characters_never_break_an_import") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    // U+001F is Anki's field separator; a bell and a NUL for good measure.
+    std::fs::write(
+        dir.path().join("notes/c.md"),
+        "# C\n\n- Bell\u{7}: split\u{1f}here\u{0} and there\n",
+    )
+    .expect("write");
+    let package = build(dir.path(), &["notes"]);
+    for importer in BOTH {
+        let col = import(importer, &[&package]);
+        let note = &col["notes"][0];
+        assert_eq!(note["fields"]["Term"], "Bell", "{importer:?}");
+        assert!(
+            str_of(&note["fields"]["Definition"]).starts_with("splithere"),
+            "{importer:?}: {}",
+            note["fields"]["Definition"]
+        );
+    }
+}

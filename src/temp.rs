@@ -1,0 +1,71 @@
+//! Temporary files beside the files they will replace, and sweeping up the ones a killed
+//! build left behind.
+//!
+//! Every temporary file is named `.notes2anki-<pid>-…`: a later run removes those whose
+//! process is gone, so a build killed at any moment leaves no litter for long.
+
+use std::path::Path;
+
+const PREFIX: &str = ".notes2anki-";
+
+/// A new temporary file in `dir`, named after this process.
+pub fn in_dir(dir: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
+        .suffix(suffix)
+        .tempfile_in(dir)
+}
+
+/// Removes the temporary files in `dir` left by processes that no longer run.
+/// Returns how many were removed.
+pub fn sweep(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        let owner = rest
+            .split('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let abandoned = match owner {
+            Some(pid) => pid != std::process::id() && !alive(pid),
+            None => false,
+        };
+        if abandoned && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether a process runs: `/proc` on Linux; elsewhere assume it does (files are then
+/// left alone rather than risk removing a running build's).
+fn alive(pid: u32) -> bool {
+    if Path::new("/proc/self").exists() {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweeps_only_files_of_dead_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = in_dir(dir.path(), ".tmp").unwrap();
+        // A pid far above Linux's default maximum: no such process.
+        std::fs::write(dir.path().join(".notes2anki-99999999-abc.tmp"), "x").unwrap();
+        std::fs::write(dir.path().join("deck.apkg"), "keep").unwrap();
+        assert_eq!(sweep(dir.path()), 1);
+        assert!(mine.path().exists());
+        assert!(dir.path().join("deck.apkg").exists());
+    }
+}
