@@ -766,3 +766,40 @@ fn control_characters_never_break_an_import() {
         );
     }
 }
+
+#[test]
+fn random_notes_make_packages_real_anki_imports() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    if skipped("random_notes_make_packages_real_anki_imports") {
+        return;
+    }
+    // A fixed seed: the same four random documents on every run.
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
+    );
+    for case in 0..4 {
+        let md = crate::props::markdown()
+            .new_tree(&mut runner)
+            .expect("value")
+            .current();
+        let dir = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("notes/r.md"),
+            format!("- Anchor: card\n\n{md}"),
+        )
+        .expect("write");
+        let package = build(dir.path(), &["notes"]);
+        let expected = cards_json(&run(dir.path(), &["cards"])).len();
+        for importer in BOTH {
+            let col = import(importer, &[&package]);
+            assert_eq!(
+                col["notes"].as_array().map(Vec::len),
+                Some(expected),
+                "{importer:?}, case {case}: {md:?}"
+            );
+        }
+    }
+}

@@ -9,5 +9,6 @@ mod cli;
 mod fixtures;
 mod http;
 mod images;
+mod props;
 mod seed;
 mod support;
