@@ -84,7 +84,11 @@ impl fmt::Display for Diagnostic {
             }
         }
         write!(f, ": {}[{}]: {}", self.severity, self.code, self.message)?;
-        if let Some(text) = &self.source_line {
+        if let Some(text) = self
+            .source_line
+            .as_ref()
+            .filter(|_| self.severity == Severity::Error)
+        {
             let width = self.line.to_string().len();
             write!(
                 f,

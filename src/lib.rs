@@ -346,12 +346,23 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         });
     }
     if options.strict && !out.diagnostics.is_empty() {
-        // --strict: every warning is an error.
+        // --strict: every warning is an error, shown with its source line.
+        let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
         let errors = std::mem::take(&mut out.diagnostics)
             .into_iter()
-            .map(|d| Diagnostic {
-                severity: diag::Severity::Error,
-                ..d
+            .map(|d| {
+                let text = texts
+                    .entry(d.path.clone())
+                    .or_insert_with(|| std::fs::read_to_string(&d.path).ok());
+                let line = text
+                    .as_deref()
+                    .and_then(|t| t.lines().nth(d.line.checked_sub(1)?))
+                    .map(str::to_string);
+                Diagnostic {
+                    severity: diag::Severity::Error,
+                    source_line: line,
+                    ..d
+                }
             })
             .collect();
         return Err(Error::Invalid(errors));

@@ -453,3 +453,33 @@ fn symlink_loops_and_huge_lines_are_survived() {
     assert!(err.contains("warning[symlink-loop]"), "{err}");
     assert!(err.contains("2 cards"), "{err}");
 }
+
+#[test]
+fn binary_garbage_and_huge_images_are_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(dir.path().join("notes/img")).expect("mkdir");
+    // A PNG saved as Markdown by mistake.
+    let mut garbage = b"\x89PNG\r\n\x1a\n".to_vec();
+    garbage.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    std::fs::write(dir.path().join("notes/oops.md"), &garbage).expect("write");
+    let out = run(dir.path(), &["build", "--offline"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("notes/oops.md:1:1: error[not-utf8]"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(dir.path().join("notes/oops.md")).expect("rm");
+    // A 101 MiB "image" (sparse: no disk is spent) is refused without being read.
+    let huge = std::fs::File::create(dir.path().join("notes/img/huge.png")).expect("create");
+    huge.set_len(101 * 1024 * 1024).expect("set_len");
+    std::fs::write(dir.path().join("notes/n.md"), "- Big: ![b](img/huge.png)\n").expect("write");
+    let out = run(dir.path(), &["build", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("notes/n.md:1:8: warning[image-too-large]"),
+        "{err}"
+    );
+    assert!(err.contains("0 media files"), "{err}");
+}
