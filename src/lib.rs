@@ -16,9 +16,11 @@ pub mod lock;
 pub mod media;
 pub mod note;
 pub mod parse;
+pub mod preview;
 pub mod report;
 pub mod source;
 pub mod temp;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -495,12 +497,10 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     extracted.timings.sqlite = sqlite;
     extracted.timings.zip = zip;
     let started = Instant::now();
-    lock_file
-        .persist(&extracted.lock_path)
-        .map_err(|e| Error::Write {
-            path: extracted.lock_path.clone(),
-            source: e.error,
-        })?;
+    temp::persist(lock_file, &extracted.lock_path).map_err(|source| Error::Write {
+        path: extracted.lock_path.clone(),
+        source,
+    })?;
     extracted.timings.lock = lock_time + started.elapsed();
     let deck_names: std::collections::BTreeSet<&str> =
         extracted.notes.iter().map(|n| &*n.deck).collect();

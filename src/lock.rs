@@ -233,7 +233,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut tmp = crate::temp::in_dir(&dir, ".tmp").map_err(write_error)?;
     tmp.write_all(bytes).map_err(write_error)?;
     tmp.as_file().sync_all().map_err(write_error)?;
-    tmp.persist(path).map_err(|e| write_error(e.error))?;
+    crate::temp::persist(tmp, path).map_err(write_error)?;
     Ok(())
 }
 

@@ -3,6 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -50,6 +52,34 @@ enum Command {
     Cards {
         #[command(flatten)]
         notes: NotesArgs,
+    },
+    /// Build, then rebuild after every save until Ctrl-C.
+    ///
+    /// Prints the change report after each build; a broken edit reports its error and the
+    /// last good package stays.
+    Watch {
+        #[command(flatten)]
+        notes: NotesArgs,
+        /// Where to write the package [default: out/<stem of the first input>.apkg]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Make no network request (remote images come from the cache only).
+        #[arg(long)]
+        offline: bool,
+        /// Where downloaded images are cached
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Write one HTML page showing every card's front and back, as Anki will show them.
+    Preview {
+        #[command(flatten)]
+        notes: NotesArgs,
+        /// Where to write the page [default: out/<stem of the first input>.html]
+        #[arg(short, long, value_name = "FILE.html")]
+        output: Option<PathBuf>,
+        /// Make no network request (remote images come from the cache only).
+        #[arg(long)]
+        offline: bool,
     },
     /// Check the notes: everything `build` does except writing the package and the lock.
     ///
@@ -163,6 +193,36 @@ fn show_progress(done: usize, total: usize) {
     }
 }
 
+fn describe(inputs: &[PathBuf]) -> String {
+    inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a build says: diagnostics, the change report, (timings,) the summary line.
+fn print_build(summary: &notes2anki::Summary, extracted: &notes2anki::Extracted, timings: bool) {
+    let stderr = &mut std::io::stderr();
+    for d in &extracted.diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
+    let _ = write!(stderr, "{}", extracted.report.render());
+    if timings {
+        let _ = writeln!(stderr, "{}", extracted.timings.render());
+    }
+    let _ = writeln!(
+        stderr,
+        "wrote {}: {}, {} in {}, {}, {}",
+        summary.output.display(),
+        plural(summary.cards, "card"),
+        plural(summary.notes, "note"),
+        plural(summary.decks, "deck"),
+        plural(summary.media, "media file"),
+        plural(extracted.diagnostics.len(), "warning"),
+    );
+}
+
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
@@ -191,27 +251,65 @@ fn run(cli: Cli) -> Result<(), Error> {
                 });
             }
             let (summary, extracted) = build(&options, &output)?;
-            let diagnostics = &extracted.diagnostics;
-            for d in diagnostics {
-                let _ = writeln!(stderr, "{d}");
-            }
-            let _ = write!(stderr, "{}", extracted.report.render());
-            if timings {
-                let _ = writeln!(stderr, "{}", extracted.timings.render());
-            }
-            let _ = writeln!(
-                stderr,
-                "wrote {}: {}, {} in {}, {}, {}",
-                summary.output.display(),
-                plural(summary.cards, "card"),
-                plural(summary.notes, "note"),
-                plural(summary.decks, "deck"),
-                plural(summary.media, "media file"),
-                plural(diagnostics.len(), "warning"),
-            );
+            print_build(&summary, &extracted, timings);
             // The process ends here: freeing hundreds of thousands of strings one by one
             // would only cost time.
             std::mem::forget(extracted);
+        }
+        Command::Watch {
+            notes,
+            output,
+            offline,
+            cache_dir,
+        } => {
+            let mut options = notes.options(offline);
+            options.cache_dir = cache_dir;
+            let output = output.unwrap_or_else(|| default_output(&options.inputs));
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            // Ctrl-C (SIGINT) asks the loop to stop between builds; a build in progress
+            // finishes (it is atomic anyway).
+            let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+            let _ = writeln!(
+                stderr,
+                "watching {} (Ctrl-C to stop)",
+                describe(&options.inputs)
+            );
+            notes2anki::watch::watch(&options, &output, &stop, &now, &mut |result| match result {
+                Ok((summary, extracted)) => print_build(&summary, &extracted, false),
+                Err(err) => {
+                    eprintln!("{err}");
+                    eprintln!("the last good package stays in place; waiting for the next save");
+                }
+            })?;
+            let _ = writeln!(stderr, "stopped");
+        }
+        Command::Preview {
+            notes,
+            output,
+            offline,
+        } => {
+            let options = notes.options(offline);
+            let output =
+                output.unwrap_or_else(|| default_output(&options.inputs).with_extension("html"));
+            let extracted = extract(&options)?;
+            for d in &extracted.diagnostics {
+                let _ = writeln!(stderr, "{d}");
+            }
+            let page = notes2anki::preview::render(&extracted.notes, &extracted.media);
+            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+                    path: output.clone(),
+                    source,
+                })?;
+            }
+            notes2anki::lock::write_atomically(&output, page.as_bytes())?;
+            let _ = writeln!(
+                stderr,
+                "wrote {}: {} to look at in a browser",
+                output.display(),
+                plural(extracted.notes.len(), "note")
+            );
         }
         Command::Check { notes, offline } => {
             let options = notes.options(offline);

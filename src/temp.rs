@@ -16,6 +16,19 @@ pub fn in_dir(dir: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFi
         .tempfile_in(dir)
 }
 
+/// Renames a finished temporary file over `target`. It gets the permissions `target` had,
+/// or ordinary ones (`rw-r--r--`) for a new file, not the temporary file's owner-only ones.
+pub fn persist(tmp: tempfile::NamedTempFile, target: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target).map_or(0o644, |m| m.permissions().mode());
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    tmp.persist(target).map(drop).map_err(|e| e.error)
+}
+
 /// Removes the temporary files in `dir` left by processes that no longer run.
 /// Returns how many were removed.
 pub fn sweep(dir: &Path) -> usize {
@@ -67,5 +80,16 @@ mod tests {
         assert_eq!(sweep(dir.path()), 1);
         assert!(mine.path().exists());
         assert!(dir.path().join("deck.apkg").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn persisted_files_are_readable_by_others_like_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("deck.apkg");
+        persist(in_dir(dir.path(), "").unwrap(), &target).unwrap();
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 }

@@ -133,6 +133,6 @@ pub fn write(
             .map_err(write_error)?;
     }
     out.as_file().sync_all().map_err(write_error)?;
-    out.persist(output).map_err(|e| write_error(e.error))?;
+    crate::temp::persist(out, output).map_err(write_error)?;
     Ok((sqlite, started.elapsed()))
 }

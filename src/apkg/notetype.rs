@@ -30,23 +30,23 @@ pub const TEMPLATES: [(&str, i64); 2] = [
     ("Reverse", 3_276_840_119_905_437_551),
 ];
 
-const FRONT: &str = r#"{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
+pub(crate) const FRONT: &str = r#"{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
 <div class="n2a-term">{{Term}}</div>"#;
 
-const BACK: &str = r#"{{FrontSide}}
+pub(crate) const BACK: &str = r#"{{FrontSide}}
 <hr id="answer">
 <div class="n2a-definition">{{Definition}}</div>
 {{#Source}}<div class="n2a-source">{{Source}}</div>{{/Source}}"#;
 
-const REVERSE_FRONT: &str = r#"{{#Reverse}}{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
+pub(crate) const REVERSE_FRONT: &str = r#"{{#Reverse}}{{#Context}}<div class="n2a-context">{{Context}}</div>{{/Context}}
 <div class="n2a-definition">{{Definition}}</div>{{/Reverse}}"#;
 
-const REVERSE_BACK: &str = r#"{{FrontSide}}
+pub(crate) const REVERSE_BACK: &str = r#"{{FrontSide}}
 <hr id="answer">
 <div class="n2a-term">{{Term}}</div>
 {{#Source}}<div class="n2a-source">{{Source}}</div>{{/Source}}"#;
 
-const CSS: &str = r#".card {
+pub(crate) const CSS: &str = r#".card {
   font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue",
     "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic UI", "Yu Gothic", Meiryo,
     "Noto Sans CJK JP", "Noto Sans JP", "Source Han Sans", "PingFang SC",
@@ -90,6 +90,48 @@ const CSS: &str = r#".card {
 .nightMode .card a, .night_mode .card a { color: #4493f8; }
 @media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.4em; } }
 "#;
+
+/// Renders a template the way Anki does for these templates: `{{Field}}`, sections
+/// `{{#Field}}…{{/Field}}` shown when the field is not empty, and `{{FrontSide}}`.
+pub fn render(template: &str, fields: &[(&str, &str)], front_side: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let tag = after[..close].trim();
+        rest = &after[close + 2..];
+        if let Some(name) = tag.strip_prefix('#') {
+            let end_tag = format!("{{{{/{name}}}}}");
+            let (inner, remaining) = match rest.find(&end_tag) {
+                Some(end) => (&rest[..end], &rest[end + end_tag.len()..]),
+                None => (rest, ""),
+            };
+            let value = fields
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("", |(_, v)| v);
+            if !value.trim().is_empty() {
+                out.push_str(&render(inner, fields, front_side));
+            }
+            rest = remaining;
+        } else if tag == "FrontSide" {
+            out.push_str(front_side);
+        } else {
+            let value = fields
+                .iter()
+                .find(|(n, _)| *n == tag)
+                .map_or("", |(_, v)| v);
+            out.push_str(value);
+        }
+    }
+    out.push_str(rest);
+    out
+}
 
 /// A hash of everything in the note type but its `mod` and default deck: when it
 /// changes, the note type's `mod` goes up so Anki takes the new templates and CSS.
@@ -148,4 +190,31 @@ pub fn json(deck_id: i64, mod_secs: i64) -> Value {
         "tags": [],
         "vers": [],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_like_anki() {
+        let fields = [
+            ("Term", "T"),
+            ("Definition", "D"),
+            ("Context", ""),
+            ("Reverse", ""),
+        ];
+        let front = render(FRONT, &fields, "");
+        assert_eq!(front.trim(), "<div class=\"n2a-term\">T</div>");
+        assert!(render(BACK, &fields, &front).contains("<div class=\"n2a-definition\">D</div>"));
+        assert_eq!(render(REVERSE_FRONT, &fields, ""), "");
+        let fields = [
+            ("Term", "T"),
+            ("Definition", "D"),
+            ("Context", "C"),
+            ("Reverse", "y"),
+        ];
+        let reverse = render(REVERSE_FRONT, &fields, "");
+        assert!(reverse.contains("n2a-context\">C<") && reverse.contains(">D<"));
+    }
 }

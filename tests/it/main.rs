@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod anki;
+mod browser;
 mod cli;
 mod fixtures;
 mod http;
@@ -12,3 +13,4 @@ mod images;
 mod props;
 mod seed;
 mod support;
+mod watching;
