@@ -94,6 +94,8 @@ pub struct Options {
     pub progress: Option<fn(usize, usize)>,
     /// `--strict`: any warning is an error, and nothing is written.
     pub strict: bool,
+    /// `--css FILE`'s contents: CSS appended to the note type's own.
+    pub extra_css: String,
 }
 
 impl Options {
@@ -328,7 +330,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.diagnostics
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
 
-    let notetype_hash = apkg::notetype::hash();
+    let notetype_hash = apkg::notetype::hash(&options.extra_css);
     let notetype_mod = match &old_lock {
         Some(l) if l.notetype.hash == notetype_hash => l.notetype.mod_secs,
         Some(l) => options.now.max(l.notetype.mod_secs.saturating_add(1)),
@@ -493,6 +495,7 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         &decks,
         &extracted.media,
         extracted.notetype.mod_secs,
+        &options.extra_css,
     )?;
     extracted.timings.sqlite = sqlite;
     extracted.timings.zip = zip;

@@ -108,6 +108,9 @@ struct NotesArgs {
     /// Give every card a reverse card too (definition → term).
     #[arg(long)]
     reverse: bool,
+    /// CSS to add to the cards' own (it may override it), e.g. a bigger font.
+    #[arg(long, value_name = "FILE")]
+    css: Option<PathBuf>,
     /// Treat every warning as an error: report them all and write nothing.
     #[arg(long)]
     strict: bool,
@@ -118,13 +121,20 @@ struct NotesArgs {
 }
 
 impl NotesArgs {
-    fn options(self, offline: bool) -> Options {
+    fn options(self, offline: bool) -> Result<Options, Error> {
+        let extra_css = match &self.css {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?,
+            None => String::new(),
+        };
         let inputs = if self.inputs.is_empty() {
             vec![PathBuf::from("notes")]
         } else {
             self.inputs
         };
-        Options {
+        Ok(Options {
             inputs,
             parent_deck: self.deck.filter(|d| !d.trim().is_empty()),
             subdecks: self.subdecks,
@@ -135,7 +145,8 @@ impl NotesArgs {
             cache_dir: None,
             progress: None,
             strict: self.strict,
-        }
+            extra_css,
+        })
     }
 }
 
@@ -238,7 +249,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             cache_dir,
             timings,
         } => {
-            let mut options = notes.options(offline);
+            let mut options = notes.options(offline)?;
             options.cache_dir = cache_dir;
             if std::io::stderr().is_terminal() {
                 options.progress = Some(show_progress);
@@ -262,7 +273,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             offline,
             cache_dir,
         } => {
-            let mut options = notes.options(offline);
+            let mut options = notes.options(offline)?;
             options.cache_dir = cache_dir;
             let output = output.unwrap_or_else(|| default_output(&options.inputs));
             let stop = Arc::new(AtomicBool::new(false));
@@ -289,14 +300,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             output,
             offline,
         } => {
-            let options = notes.options(offline);
+            let options = notes.options(offline)?;
             let output =
                 output.unwrap_or_else(|| default_output(&options.inputs).with_extension("html"));
             let extracted = extract(&options)?;
             for d in &extracted.diagnostics {
                 let _ = writeln!(stderr, "{d}");
             }
-            let page = notes2anki::preview::render(&extracted.notes, &extracted.media);
+            let page =
+                notes2anki::preview::render(&extracted.notes, &extracted.media, &options.extra_css);
             if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|source| Error::Write {
                     path: output.clone(),
@@ -312,7 +324,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             );
         }
         Command::Check { notes, offline } => {
-            let options = notes.options(offline);
+            let options = notes.options(offline)?;
             let extracted = extract(&options)?;
             for d in &extracted.diagnostics {
                 let _ = writeln!(stderr, "{d}");
@@ -326,7 +338,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             );
         }
         Command::Cards { notes } => {
-            let options = notes.options(true);
+            let options = notes.options(true)?;
             let extracted = extract(&options)?;
             let mut stdout = std::io::stdout().lock();
             for note in &extracted.notes {

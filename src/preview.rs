@@ -12,7 +12,7 @@ use crate::parse::escape_attr as escape;
 use crate::Note;
 
 /// The page for these notes (and the media they reference).
-pub fn render(notes: &[Note], media: &MediaFiles) -> String {
+pub fn render(notes: &[Note], media: &MediaFiles, extra_css: &str) -> String {
     let mut page = String::with_capacity(notes.len() * 2048 + 16384);
     let _ = write!(
         page,
@@ -47,7 +47,7 @@ body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
 <button id="theme" type="button">light / dark</button></header>
 <main>
 "#,
-        css = notetype::CSS,
+        css = notetype::css(extra_css),
         count = notes.iter().map(|n| n.card_ids.len().max(1)).sum::<usize>(),
         decks = match notes
             .iter()

@@ -64,6 +64,7 @@ pub fn write(
     notes: &[PackageNote<'_>],
     decks: &[Deck],
     notetype_mod: i64,
+    extra_css: &str,
 ) -> rusqlite::Result<()> {
     let mut db = Connection::open(path)?;
     // A throwaway file: no journal, no fsync, no other connection to share it with.
@@ -89,7 +90,7 @@ pub fn write(
             CREATED,
             modified * 1000,
             conf_json().to_string(),
-            json!({ notetype::ID.to_string(): notetype::json(default_deck, notetype_mod) })
+            json!({ notetype::ID.to_string(): notetype::json(default_deck, notetype_mod, extra_css) })
                 .to_string(),
             decks_json(decks).to_string(),
             dconf_json().to_string(),

@@ -69,6 +69,7 @@ pub fn write(
     decks: &[Deck],
     media: &MediaFiles,
     notetype_mod: i64,
+    extra_css: &str,
 ) -> Result<(std::time::Duration, std::time::Duration), Error> {
     let started = std::time::Instant::now();
     let package_error = |message: String| Error::Package {
@@ -92,7 +93,7 @@ pub fn write(
     std::fs::create_dir_all(&dir).map_err(write_error)?;
 
     let db_file = crate::temp::in_dir(&dir, ".anki2").map_err(write_error)?;
-    collection::write(db_file.path(), notes, decks, notetype_mod)
+    collection::write(db_file.path(), notes, decks, notetype_mod, extra_css)
         .map_err(|e| package_error(format!("writing the collection: {e}")))?;
     let sqlite = started.elapsed();
     let started = std::time::Instant::now();

@@ -135,8 +135,8 @@ pub fn render(template: &str, fields: &[(&str, &str)], front_side: &str) -> Stri
 
 /// A hash of everything in the note type but its `mod` and default deck: when it
 /// changes, the note type's `mod` goes up so Anki takes the new templates and CSS.
-pub fn hash() -> String {
-    let mut value = json(0, 0);
+pub fn hash(extra_css: &str) -> String {
+    let mut value = json(0, 0, extra_css);
     if let Some(map) = value.as_object_mut() {
         map.remove("mod");
         map.remove("did");
@@ -144,8 +144,17 @@ pub fn hash() -> String {
     crate::note::hash_parts([value.to_string().as_str()])
 }
 
+/// The note type's CSS: ours, then the user's own (`--css FILE`), which may override it.
+pub fn css(extra_css: &str) -> String {
+    if extra_css.trim().is_empty() {
+        CSS.to_string()
+    } else {
+        format!("{CSS}\n/* --css */\n{extra_css}\n")
+    }
+}
+
 /// The note type as schema-11 JSON (the value of its entry in `col.models`).
-pub fn json(deck_id: i64, mod_secs: i64) -> Value {
+pub fn json(deck_id: i64, mod_secs: i64, extra_css: &str) -> Value {
     let fields: Vec<Value> = FIELDS
         .iter()
         .enumerate()
@@ -180,7 +189,7 @@ pub fn json(deck_id: i64, mod_secs: i64) -> Value {
         "did": deck_id,
         "tmpls": templates,
         "flds": fields,
-        "css": CSS,
+        "css": css(extra_css),
         "latexPre": "\\documentclass[12pt]{article}\n\\special{papersize=3in,5in}\n\\usepackage[utf8]{inputenc}\n\\usepackage{amssymb,amsmath}\n\\pagestyle{empty}\n\\setlength{\\parindent}{0in}\n\\begin{document}\n",
         "latexPost": "\\end{document}",
         "latexsvg": false,

@@ -803,3 +803,127 @@ fn random_notes_make_packages_real_anki_imports() {
         }
     }
 }
+
+/// A sync that went through normally: neither the status before it nor the sync itself
+/// asked for a full sync, and afterwards nothing is left to do.
+fn assert_normal_sync(sync: &Value) {
+    assert!(
+        sync["before"] == "NORMAL_SYNC" || sync["before"] == "NO_CHANGES",
+        "{sync}"
+    );
+    assert_eq!(sync["required"], "NO_CHANGES", "{sync}");
+}
+
+/// The whole loop through Anki's own sync server (issue: desktop → phone, then edits).
+#[test]
+fn the_sync_loop_never_needs_a_full_sync_and_keeps_the_phones_reviews() {
+    if skipped("the_sync_loop_never_needs_a_full_sync_and_keeps_the_phones_reviews") {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        - 60;
+    let project = fixture_project("sync");
+    let dir = project.path();
+    let build_at = |at: i64, name: &str, extra: &[&str]| {
+        let out = notes2anki(dir)
+            .env("SOURCE_DATE_EPOCH", at.to_string())
+            .args(["build", "--offline", "-o", name])
+            .args(extra)
+            .output()
+            .expect("build");
+        assert!(out.status.success(), "{}", stderr(&out));
+        dir.join(name)
+    };
+    let v1 = build_at(now - 100, "v1.apkg", &[]);
+    let media = crate::images::package_media(&v1);
+    // The edits: a definition, a new card, a renamed term.
+    let note = dir.join("notes/deck.md");
+    let text = std::fs::read_to_string(&note).expect("read");
+    std::fs::write(
+        &note,
+        text.replace("the old definition", "the new definition")
+            .replace("- Renamed term:", "- Better term:")
+            + "- Added: a card the second build brings\n",
+    )
+    .expect("write");
+    let v2 = build_at(now - 50, "v2.apkg", &[]);
+    // The note type's CSS changes (a user's --css).
+    std::fs::write(dir.join("big.css"), ".card { font-size: 26px; }\n").expect("css");
+    let v3 = build_at(now, "v3.apkg", &["--css", "big.css"]);
+
+    let python = python(Importer::Current.version());
+    let work = tempfile::tempdir().expect("tmp");
+    let out = Command::new(python)
+        .env("TMPDIR", work.path())
+        .arg(root().join("tests/anki/sync_loop.py"))
+        .arg(work.path())
+        .args([&v1, &v2, &v3])
+        .arg("Studied")
+        .output()
+        .expect("sync loop");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+
+    // 1. Everything reaches the phone.
+    assert_eq!(
+        r["desktop_sync1"]["required"], "FULL_UPLOAD",
+        "{}",
+        r["desktop_sync1"]
+    );
+    assert_eq!(
+        r["phone_sync1"]["required"], "FULL_DOWNLOAD",
+        "{}",
+        r["phone_sync1"]
+    );
+    let phone1 = &r["phone1"];
+    assert_eq!(phone1["notes"].as_array().map(Vec::len), Some(6));
+    assert_eq!(phone1["cards"], 6);
+    let names: Vec<&String> = media.keys().collect();
+    assert_eq!(phone1["media_files"], serde_json::json!(names));
+    assert_eq!(phone1["media_missing"], serde_json::json!([]));
+    // 2. The phone's review goes up.
+    assert_normal_sync(&r["phone_sync2"]);
+    // 3. The edited package: no full sync, the edit and the new card arrive, the review stays.
+    assert_eq!(r["import2"]["new"], 1, "{}", r["import2"]);
+    assert_eq!(r["import2"]["conflicting"], 0);
+    assert_normal_sync(&r["desktop_sync3"]);
+    assert_normal_sync(&r["phone_sync3"]);
+    let phone3 = &r["phone3"];
+    assert_eq!(
+        phone3["notes"].as_array().map(Vec::len),
+        Some(7),
+        "no duplicate"
+    );
+    assert_eq!(
+        note_by_term(phone3, "Edited")["fields"]["Definition"],
+        "the new definition"
+    );
+    let _ = note_by_term(phone3, "Better term");
+    let _ = note_by_term(phone3, "Added");
+    let studied = &note_by_term(phone3, "Studied")["cards"][0];
+    assert_eq!(studied["reps"], 1, "{studied}");
+    assert_eq!(studied["revlog"], 1, "{studied}");
+    // 4. A CSS change updates the note type in place, again without a full sync.
+    assert_normal_sync(&r["desktop_sync4"]);
+    assert_normal_sync(&r["phone_sync4"]);
+    assert!(
+        str_of(&r["phone4"]["css"]).contains("font-size: 26px"),
+        "the new CSS reaches the phone"
+    );
+    assert_eq!(
+        r["phone4"]["notetypes"].as_array().map(|n| n
+            .iter()
+            .filter(|x| str_of(x).starts_with("notes2anki"))
+            .count()),
+        Some(1),
+        "no copy of the note type"
+    );
+    assert_eq!(note_by_term(&r["phone4"], "Studied")["cards"][0]["reps"], 1);
+}

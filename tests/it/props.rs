@@ -79,6 +79,7 @@ fn options(dir: &std::path::Path) -> notes2anki::Options {
         cache_dir: Some(dir.join("cache")),
         progress: None,
         strict: false,
+        extra_css: String::new(),
     }
 }
 
