@@ -318,15 +318,20 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     timings.media = lap();
 
     let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
-    for (note, assigned) in out.notes.iter_mut().zip(&assignment.cards) {
-        note.guid = assigned.guid.clone();
+    let ids::Assignment {
+        cards: assigned_cards,
+        removed,
+        kept,
+        diagnostics: id_diagnostics,
+    } = assignment;
+    for (note, assigned) in out.notes.iter_mut().zip(assigned_cards) {
+        note.guid = assigned.guid;
         note.note_id = assigned.note_id;
-        note.card_ids = assigned.card_ids.clone();
+        note.card_ids = assigned.card_ids;
         note.mod_secs = assigned.mod_secs;
-        note.change = assigned.change.clone();
+        note.change = assigned.change;
     }
-    out.diagnostics
-        .extend(assignment.diagnostics.iter().cloned());
+    out.diagnostics.extend(id_diagnostics);
     out.diagnostics
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
 
@@ -341,8 +346,8 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         mod_secs: notetype_mod,
     };
     out.keys = keys;
-    out.kept = assignment.kept;
-    out.report = Report::new(&out.notes, assignment.removed, old_lock.is_some());
+    out.kept = kept;
+    out.report = Report::new(&out.notes, removed, old_lock.is_some());
     timings.ids = lap();
     if out.notes.is_empty() {
         return Err(Error::NoCards {
@@ -477,26 +482,40 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
             dir
         });
     }
-    // The lock goes to a temporary file first, so its keys can be freed before the
-    // package is written; it replaces the old lock only once the package is in place.
-    let started = Instant::now();
-    let lock_file = lock::write_temp(
-        &extracted.lock_path,
-        &extracted.notetype,
-        &mut extracted.lock_entries(),
-    )?;
+    // The lock goes to a temporary file while the package is written (on the other
+    // core); it replaces the old lock only once the package is in place.
+    let (notes, decks) = package_notes(&extracted.notes);
+    let (lock_result, package_result) = std::thread::scope(|scope| {
+        let lock_writer = scope.spawn(|| {
+            let started = Instant::now();
+            lock::write_temp(
+                &extracted.lock_path,
+                &extracted.notetype,
+                &mut extracted.lock_entries(),
+            )
+            .map(|file| (file, started.elapsed()))
+        });
+        let package = apkg::write(
+            output,
+            &notes,
+            &decks,
+            &extracted.media,
+            extracted.notetype.mod_secs,
+            &options.extra_css,
+        );
+        let lock = lock_writer.join().unwrap_or_else(|_| {
+            Err(Error::Write {
+                path: extracted.lock_path.clone(),
+                source: std::io::Error::other("the lock writer stopped"),
+            })
+        });
+        (lock, package)
+    });
+    let (sqlite, zip) = package_result?;
+    let (lock_file, lock_time) = lock_result?;
+    drop(notes);
     extracted.keys = Vec::new();
     extracted.kept = Vec::new();
-    let lock_time = started.elapsed();
-    let (notes, decks) = package_notes(&extracted.notes);
-    let (sqlite, zip) = apkg::write(
-        output,
-        &notes,
-        &decks,
-        &extracted.media,
-        extracted.notetype.mod_secs,
-        &options.extra_css,
-    )?;
     extracted.timings.sqlite = sqlite;
     extracted.timings.zip = zip;
     let started = Instant::now();
@@ -509,8 +528,8 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         extracted.notes.iter().map(|n| &*n.deck).collect();
     let summary = Summary {
         output: output.to_path_buf(),
-        notes: notes.len(),
-        cards: notes.iter().map(|n| n.cards.len()).sum(),
+        notes: extracted.notes.len(),
+        cards: extracted.notes.iter().map(|n| n.card_ids.len()).sum(),
         decks: deck_names.len(),
         media: extracted.media.len(),
     };

@@ -6,7 +6,7 @@
 //! renamed or moved; `<!-- anki: id=… -->` pins a card; everything else is new.
 //! An unchanged card keeps its `mod`, a changed one gets max(now, old + 1), a new one now.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::card::Location;
 use crate::diag::Diagnostic;
@@ -109,7 +109,7 @@ pub fn assign(
     }
 
     // 2. Same identity: first the entries whose content is unchanged too, then the rest.
-    let mut by_identity: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut by_identity: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
     for (i, e) in entries.iter().enumerate() {
         by_identity
             .entry((&e.deck, &e.context, &e.term))
@@ -153,14 +153,14 @@ pub fn assign(
     let open_cards: Vec<usize> = (0..cards.len())
         .filter(|&c| claims[c].is_none() && cards[c].pinned.is_none())
         .collect();
-    let mut open_by_definition: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut open_by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
     for &c in &open_cards {
         open_by_definition
             .entry(&cards[c].definition)
             .or_default()
             .push(c);
     }
-    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
     for (e, entry) in entries.iter().enumerate() {
         if !taken[e] {
             by_definition.entry(&entry.definition).or_default().push(e);
@@ -281,7 +281,7 @@ pub fn assign(
 /// other one gets a warning.
 fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> Vec<Diagnostic> {
     // Cards grouped by identity; pinned ones by their id (the middle part marks them).
-    let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
     for (c, card) in cards.iter().enumerate() {
         let key = match &card.pinned {
             None => (&*card.deck, card.context.as_str(), card.term.as_str()),
