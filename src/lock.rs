@@ -110,11 +110,7 @@ pub fn write_temp(
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = crate::temp::in_dir(&dir, ".tmp").map_err(write_error)?;
+    let tmp = crate::temp::in_dir(&crate::temp::folder_of(path), ".tmp").map_err(write_error)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
     write_entries(&mut out, notetype, entries).map_err(write_error)?;
     out.flush().map_err(write_error)?;
@@ -211,30 +207,18 @@ impl Lock {
 
     /// Writes the lock atomically: a temporary file beside it, renamed into place.
     pub fn write(&self, path: &Path) -> Result<(), Error> {
-        write_atomically(path, self.to_text().as_bytes())
+        crate::temp::write_atomically(path, self.to_text().as_bytes()).map_err(|source| {
+            Error::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        })
     }
 
     /// Entries by guid.
     pub fn by_guid(&self) -> BTreeMap<&str, &Entry> {
         self.entries.iter().map(|e| (e.guid.as_str(), e)).collect()
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let write_error = |source: std::io::Error| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = crate::temp::in_dir(&dir, ".tmp").map_err(write_error)?;
-    tmp.write_all(bytes).map_err(write_error)?;
-    tmp.as_file().sync_all().map_err(write_error)?;
-    crate::temp::persist(tmp, path).map_err(write_error)?;
-    Ok(())
 }
 
 /// Where the lock goes by default: in the first input folder, or beside the first

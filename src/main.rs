@@ -315,7 +315,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                     source,
                 })?;
             }
-            notes2anki::lock::write_atomically(&output, page.as_bytes())?;
+            notes2anki::temp::write_atomically(&output, page.as_bytes()).map_err(|source| {
+                Error::Write {
+                    path: output.clone(),
+                    source,
+                }
+            })?;
             let _ = writeln!(
                 stderr,
                 "wrote {}: {} to look at in a browser",

@@ -4,9 +4,27 @@
 //! Every temporary file is named `.notes2anki-<pid>-…`: a later run removes those whose
 //! process is gone, so a build killed at any moment leaves no litter for long.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const PREFIX: &str = ".notes2anki-";
+
+/// The folder a file is in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into
+/// place only when complete.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = in_dir(&folder_of(path), ".tmp")?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    persist(tmp, path)
+}
 
 /// A new temporary file in `dir`, named after this process.
 pub fn in_dir(dir: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {

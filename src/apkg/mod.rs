@@ -80,10 +80,7 @@ pub fn write(
         path: output.to_path_buf(),
         source,
     };
-    let dir = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
+    let dir = crate::temp::folder_of(output);
     if dir.exists() && !dir.is_dir() {
         return Err(write_error(std::io::Error::other(format!(
             "{} is a file, not a folder",

@@ -21,6 +21,7 @@ use crate::source::Source;
 use directive::Directives;
 pub use render::escape as escape_attr;
 pub use render::image_placeholder;
+pub use render::text_outside_tags;
 use render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
 use separator::{reads_as_term, split, Spanned};
 
@@ -541,7 +542,8 @@ fn prose_text(events: &[Spanned<'_>]) -> String {
 fn only_images(block: &[Spanned<'_>]) -> bool {
     if matches!(block.first(), Some((Event::Start(Tag::HtmlBlock), _))) {
         let html = html_block(block, 0).text;
-        return !img_sources(&html).is_empty() && without_img_tags(&html).trim().is_empty();
+        return !img_sources(&html).is_empty()
+            && render::text_outside_tags(&html).trim().is_empty();
     }
     let mut depth = 0usize;
     let mut any = false;
@@ -564,7 +566,7 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
                     return false;
                 }
                 any |= !sources.is_empty();
-                if !without_img_tags(h).trim().is_empty() {
+                if !render::text_outside_tags(h).trim().is_empty() {
                     return false;
                 }
             }
@@ -572,21 +574,6 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
         }
     }
     any
-}
-
-/// The text of raw HTML outside its tags (`<p>`, `<br>`, `<img>`…).
-fn without_img_tags(html: &str) -> String {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text
 }
 
 #[cfg(test)]

@@ -157,6 +157,21 @@ pub(crate) fn plain_text(events: &[Spanned<'_>]) -> String {
     s
 }
 
+/// The text of HTML outside its tags (entities left as they are).
+pub fn text_outside_tags(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
 /// Escapes text for HTML content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
