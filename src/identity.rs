@@ -18,6 +18,11 @@ const NAMESPACE: &[u8] = b"notes2anki/identity/v1";
 /// Markup is removed before this, by the parser, which builds the plain text from
 /// Markdown events (text and code kept, HTML and formatting dropped).
 pub fn normalize(text: &str) -> String {
+    normalized(text).into_owned()
+}
+
+/// [`normalize`], borrowing the text when it is already normal (the common case).
+fn normalized(text: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
     // Fast path: most text is already NFC with single spaces.
     let simple_spaces = !text.starts_with(char::is_whitespace)
@@ -26,7 +31,7 @@ pub fn normalize(text: &str) -> String {
             c.is_whitespace() && (c != ' ' || text[i + 1..].starts_with(char::is_whitespace))
         });
     if simple_spaces && is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
     let nfc: String = text.nfc().collect();
     let mut out = String::with_capacity(nfc.len());
@@ -36,7 +41,7 @@ pub fn normalize(text: &str) -> String {
         }
         out.push_str(word);
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The guid of a card known by (deck, context, term), each normalised.
@@ -55,7 +60,7 @@ pub fn guid(deck: &str, context: &str, term: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(NAMESPACE);
     for part in [deck, context, term] {
-        let part = normalize(part);
+        let part = normalized(part);
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }

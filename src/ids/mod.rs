@@ -263,7 +263,9 @@ pub fn assign(
         used_guids.insert(assigned.guid.clone());
         out.cards.push(assigned);
     }
-    out.diagnostics = duplicate_warnings(cards, &claims);
+    if has_duplicates(cards) {
+        out.diagnostics = duplicate_warnings(cards, &claims);
+    }
     for (e, entry) in entries.iter().enumerate() {
         if taken[e] {
             continue;
@@ -275,6 +277,19 @@ pub fn assign(
         }
     }
     out
+}
+
+/// Whether two cards share an identity (or an `id=`): a cheap check before the work of
+/// `duplicate_warnings`, as duplicates are rare.
+fn has_duplicates(cards: &[CardKey]) -> bool {
+    let mut seen: HashSet<(&str, &str, &str)> = HashSet::default();
+    cards.iter().any(|card| {
+        let key = match &card.pinned {
+            None => (&*card.deck, card.context.as_str(), card.term.as_str()),
+            Some(id) => (&*card.deck, "\u{0}pinned", id.as_str()),
+        };
+        !seen.insert(key)
+    })
 }
 
 /// Two cards with one identity: the one the lock knew (else the first) keeps it; each
