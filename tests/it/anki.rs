@@ -731,14 +731,7 @@ fn a_build_killed_at_any_moment_leaves_the_old_package_or_a_whole_new_one() {
     }
     // The next run leaves no temporary file behind, whatever the kills left.
     build(dir.path(), &["notes"]);
-    for folder in [dir.path().to_path_buf(), dir.path().join("notes")] {
-        let stray: Vec<_> = std::fs::read_dir(&folder)
-            .expect("read")
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".notes2anki-"))
-            .collect();
-        assert!(stray.is_empty(), "stray temporary files: {stray:?}");
-    }
+    assert_no_temp_files(dir.path());
 }
 
 #[test]

@@ -1,7 +1,5 @@
 //! The command line as a user meets it: help, defaults, exit codes, bad input.
 
-use std::path::Path;
-
 use crate::support::*;
 
 #[test]
@@ -230,29 +228,6 @@ fn reverse_flag_reverses_every_card() {
         "{}",
         stderr(&out)
     );
-}
-
-fn assert_no_temp_files(dir: &Path) {
-    for entry in walk(dir) {
-        let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
-        assert!(
-            !name.unwrap_or_default().starts_with(".notes2anki-"),
-            "stray temporary file {}",
-            entry.display()
-        );
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        }
-        out.push(path);
-    }
-    out
 }
 
 #[test]

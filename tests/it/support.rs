@@ -102,3 +102,27 @@ pub fn cards_json(out: &Output) -> Vec<serde_json::Value> {
 pub fn strip_html(html: &str) -> String {
     notes2anki::apkg::strip_html(html)
 }
+
+/// No temporary file of ours is left anywhere under `dir`.
+pub fn assert_no_temp_files(dir: &Path) {
+    for entry in walk(dir) {
+        let name = entry.file_name().map(|n| n.to_string_lossy().into_owned());
+        assert!(
+            !name.unwrap_or_default().starts_with(".notes2anki-"),
+            "stray temporary file {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}

@@ -136,10 +136,5 @@ fn watch_stops_cleanly_on_sigint() {
         "{}",
         watch.log()
     );
-    let stray: Vec<_> = std::fs::read_dir(project.path())
-        .expect("read")
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".notes2anki-"))
-        .collect();
-    assert!(stray.is_empty());
+    assert_no_temp_files(project.path());
 }
