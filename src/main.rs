@@ -33,19 +33,11 @@ enum Command {
     Build {
         #[command(flatten)]
         notes: NotesArgs,
-        /// Where to write the package [default: out/<stem of the first input>.apkg]
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Make no network request (remote images come from the cache only).
-        #[arg(long)]
-        offline: bool,
+        #[command(flatten)]
+        package: PackageArgs,
         /// Print how long each stage took (read, parse, media, ids, sqlite, zip, lock).
         #[arg(long)]
         timings: bool,
-        /// Where downloaded images are cached
-        /// [default: $XDG_CACHE_HOME/notes2anki, else ~/.cache/notes2anki]
-        #[arg(long, value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
     },
     /// Print the cards the notes give, one JSON object per line, without writing anything
     /// (the lock file is read, not written).
@@ -60,15 +52,8 @@ enum Command {
     Watch {
         #[command(flatten)]
         notes: NotesArgs,
-        /// Where to write the package [default: out/<stem of the first input>.apkg]
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Make no network request (remote images come from the cache only).
-        #[arg(long)]
-        offline: bool,
-        /// Where downloaded images are cached
-        #[arg(long, value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
+        #[command(flatten)]
+        package: PackageArgs,
     },
     /// Write one HTML page showing every card's front and back, as Anki will show them.
     Preview {
@@ -92,6 +77,33 @@ enum Command {
         #[arg(long)]
         offline: bool,
     },
+}
+
+/// Where the package goes, and how images are fetched (build and watch).
+#[derive(Debug, Args)]
+struct PackageArgs {
+    /// Where to write the package [default: out/<stem of the first input>.apkg]
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Make no network request (remote images come from the cache only).
+    #[arg(long)]
+    offline: bool,
+    /// Where downloaded images are cached
+    /// [default: $XDG_CACHE_HOME/notes2anki, else ~/.cache/notes2anki]
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl PackageArgs {
+    /// The options and the output path.
+    fn resolve(self, notes: NotesArgs) -> Result<(Options, PathBuf), Error> {
+        let mut options = notes.options(self.offline)?;
+        options.cache_dir = self.cache_dir;
+        let output = self
+            .output
+            .unwrap_or_else(|| default_output(&options.inputs));
+        Ok((options, output))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -244,17 +256,13 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Build {
             notes,
-            output,
-            offline,
-            cache_dir,
+            package,
             timings,
         } => {
-            let mut options = notes.options(offline)?;
-            options.cache_dir = cache_dir;
+            let (mut options, output) = package.resolve(notes)?;
             if std::io::stderr().is_terminal() {
                 options.progress = Some(show_progress);
             }
-            let output = output.unwrap_or_else(|| default_output(&options.inputs));
             if output.is_dir() {
                 return Err(Error::Write {
                     path: output,
@@ -267,15 +275,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             // would only cost time.
             std::mem::forget(extracted);
         }
-        Command::Watch {
-            notes,
-            output,
-            offline,
-            cache_dir,
-        } => {
-            let mut options = notes.options(offline)?;
-            options.cache_dir = cache_dir;
-            let output = output.unwrap_or_else(|| default_output(&options.inputs));
+        Command::Watch { notes, package } => {
+            let (options, output) = package.resolve(notes)?;
             let stop = Arc::new(AtomicBool::new(false));
             let flag = stop.clone();
             // Ctrl-C (SIGINT) asks the loop to stop between builds; a build in progress
