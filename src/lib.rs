@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use card::Card;
-use diag::{Diagnostic, Severity};
+use diag::Diagnostic;
 pub use note::Note;
 use report::Report;
 
@@ -153,15 +153,6 @@ pub struct Extracted {
     pub timings: Timings,
 }
 
-impl Extracted {
-    pub fn warnings(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
-    }
-}
-
 /// Reads, parses and identifies the notes, and resolves their images. Reads the lock
 /// file (if any) but writes nothing.
 pub fn extract(options: &Options) -> Result<Extracted, Error> {
@@ -251,7 +242,10 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             .as_ref()
             .is_some_and(|(f, s, ..)| Arc::ptr_eq(f, &file_name) && Arc::ptr_eq(s, &card.sections));
         if !same_section {
-            section = Some((
+            section = None;
+        }
+        let (_, _, deck, tags, source) = section.get_or_insert_with(|| {
+            (
                 file_name.clone(),
                 card.sections.clone(),
                 note::deck_name(&card, options).into(),
@@ -261,11 +255,8 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
                     &card.sections,
                 )))
                 .into(),
-            ));
-        }
-        let Some((_, _, deck, tags, source)) = section.as_ref() else {
-            continue;
-        };
+            )
+        });
         let (deck, tags, source) = (deck.clone(), tags.clone(), source.clone());
         let Card {
             deck: file_deck,

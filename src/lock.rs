@@ -4,7 +4,7 @@
 //! JSON, one entry per line sorted by guid, so a one-card edit is a one-line diff.
 //! Written atomically beside its final path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -204,21 +204,6 @@ impl Lock {
         let _ = write_entries(&mut out, &self.notetype, &mut entries);
         String::from_utf8(out).unwrap_or_default()
     }
-
-    /// Writes the lock atomically: a temporary file beside it, renamed into place.
-    pub fn write(&self, path: &Path) -> Result<(), Error> {
-        crate::temp::write_atomically(path, self.to_text().as_bytes()).map_err(|source| {
-            Error::Write {
-                path: path.to_path_buf(),
-                source,
-            }
-        })
-    }
-
-    /// Entries by guid.
-    pub fn by_guid(&self) -> BTreeMap<&str, &Entry> {
-        self.entries.iter().map(|e| (e.guid.as_str(), e)).collect()
-    }
 }
 
 /// Where the lock goes by default: in the first input folder, or beside the first
@@ -274,7 +259,7 @@ mod tests {
         assert!(line_a < line_b);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        lock.write(&path).unwrap();
+        crate::temp::write_atomically(&path, lock.to_text().as_bytes()).unwrap();
         let back = Lock::read(&path).unwrap().unwrap();
         assert_eq!(back.entries, vec![entry("a"), entry("b")]);
         assert_eq!(back.to_text(), text);

@@ -279,17 +279,19 @@ pub fn assign(
     out
 }
 
+/// What two cards must share to be duplicates: deck, context and term, or deck and `id=`.
+fn identity_key(card: &CardKey) -> (&str, &str, &str) {
+    match &card.pinned {
+        None => (&card.deck, &card.context, &card.term),
+        Some(id) => (&card.deck, "\u{0}pinned", id),
+    }
+}
+
 /// Whether two cards share an identity (or an `id=`): a cheap check before the work of
 /// `duplicate_warnings`, as duplicates are rare.
 fn has_duplicates(cards: &[CardKey]) -> bool {
     let mut seen: HashSet<(&str, &str, &str)> = HashSet::default();
-    cards.iter().any(|card| {
-        let key = match &card.pinned {
-            None => (&*card.deck, card.context.as_str(), card.term.as_str()),
-            Some(id) => (&*card.deck, "\u{0}pinned", id.as_str()),
-        };
-        !seen.insert(key)
-    })
+    cards.iter().any(|card| !seen.insert(identity_key(card)))
 }
 
 /// Two cards with one identity: the one the lock knew (else the first) keeps it; each
@@ -298,11 +300,7 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
     // Cards grouped by identity; pinned ones by their id (the middle part marks them).
     let mut groups: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
     for (c, card) in cards.iter().enumerate() {
-        let key = match &card.pinned {
-            None => (&*card.deck, card.context.as_str(), card.term.as_str()),
-            Some(id) => (&*card.deck, "\u{0}pinned", id.as_str()),
-        };
-        groups.entry(key).or_default().push(c);
+        groups.entry(identity_key(card)).or_default().push(c);
     }
     let mut warnings: Vec<(usize, Diagnostic)> = Vec::new();
     for group in groups.values().filter(|g| g.len() > 1) {
@@ -336,30 +334,6 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
     }
     warnings.sort_by_key(|(c, _)| *c);
     warnings.into_iter().map(|(_, d)| d).collect()
-}
-
-/// The lock entries after this build: one per card, plus the kept entries of files
-/// this build did not read.
-pub fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
-    let mut entries: Vec<Entry> = cards
-        .into_iter()
-        .zip(&assignment.cards)
-        .map(|(card, a)| Entry {
-            guid: a.guid.clone(),
-            file: card.file.to_string(),
-            deck: card.deck.to_string(),
-            context: card.context,
-            term: card.term,
-            definition: card.definition,
-            content: card.content,
-            note_id: a.note_id,
-            card_ids: a.card_ids.clone(),
-            mod_secs: a.mod_secs,
-        })
-        .chain(assignment.kept.iter().cloned())
-        .collect();
-    entries.sort_by(|a, b| a.guid.cmp(&b.guid));
-    entries
 }
 
 /// `deck › context` (or just the deck), to say where a moved card was.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::lock::NotetypeEntry;
+use crate::lock::{Entry, NotetypeEntry};
 
 const NOW: i64 = 1_795_700_000;
 
@@ -233,4 +233,28 @@ fn two_cards_with_one_pinned_id_warn() {
     assert_eq!(x.diagnostics.len(), 1);
     assert_eq!(x.diagnostics[0].line, 4);
     assert!(x.diagnostics[0].message.contains("id=same"));
+}
+
+/// The lock entries after this build: one per card, plus the kept entries of files
+/// this build did not read.
+fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = cards
+        .into_iter()
+        .zip(&assignment.cards)
+        .map(|(card, a)| Entry {
+            guid: a.guid.clone(),
+            file: card.file.to_string(),
+            deck: card.deck.to_string(),
+            context: card.context,
+            term: card.term,
+            definition: card.definition,
+            content: card.content,
+            note_id: a.note_id,
+            card_ids: a.card_ids.clone(),
+            mod_secs: a.mod_secs,
+        })
+        .chain(assignment.kept.iter().cloned())
+        .collect();
+    entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+    entries
 }

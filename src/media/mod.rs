@@ -123,11 +123,13 @@ impl Resolver {
     /// `Err(())` for a local image that cannot be bundled (already warned about).
     fn local_media(&mut self, image: &ImageRef) -> Result<Option<String>, ()> {
         let src = image.src.trim();
-        let lower = src.to_ascii_lowercase();
         if is_remote(src) {
             return Ok(self.remote_media(image, src));
         }
-        if lower.starts_with("data:") {
+        if src
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("data:"))
+        {
             return Ok(None);
         }
         if has_scheme(src) {
