@@ -4,77 +4,342 @@
 //! number (-1: not yet synced), `sfld` = sort field, `csum` = first-field checksum,
 //! `ord` = template index, `due` = position among new cards.
 
-use std::path::Path;
-
-use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
 use super::notetype;
+use super::sqlite::{Object, Payload, Record, WriteError, Writer};
 use super::{Deck, PackageNote};
 
-const SCHEMA: &str = "
-CREATE TABLE col (
-    id integer primary key, crt integer not null, mod integer not null,
-    scm integer not null, ver integer not null, dty integer not null,
-    usn integer not null, ls integer not null, conf text not null,
-    models text not null, decks text not null, dconf text not null, tags text not null
-);
-CREATE TABLE notes (
-    id integer primary key, guid text not null, mid integer not null,
-    mod integer not null, usn integer not null, tags text not null,
-    flds text not null, sfld integer not null, csum integer not null,
-    flags integer not null, data text not null
-);
-CREATE TABLE cards (
-    id integer primary key, nid integer not null, did integer not null,
-    ord integer not null, mod integer not null, usn integer not null,
-    type integer not null, queue integer not null, due integer not null,
-    ivl integer not null, factor integer not null, reps integer not null,
-    lapses integer not null, left integer not null, odue integer not null,
-    odid integer not null, flags integer not null, data text not null
-);
-CREATE TABLE revlog (
-    id integer primary key, cid integer not null, usn integer not null,
-    ease integer not null, ivl integer not null, lastIvl integer not null,
-    factor integer not null, time integer not null, type integer not null
-);
-CREATE TABLE graves (usn integer not null, oid integer not null, type integer not null);
-";
+/// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
+/// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
+pub(super) const SCHEMA: [Object; 12] = [
+    Object {
+        kind: "table",
+        name: "col",
+        table: "col",
+        sql: "CREATE TABLE col (id integer primary key, crt integer not null, \
+              mod integer not null, scm integer not null, ver integer not null, \
+              dty integer not null, usn integer not null, ls integer not null, \
+              conf text not null, models text not null, decks text not null, \
+              dconf text not null, tags text not null)",
+    },
+    Object {
+        kind: "table",
+        name: "notes",
+        table: "notes",
+        sql: "CREATE TABLE notes (id integer primary key, guid text not null, \
+              mid integer not null, mod integer not null, usn integer not null, \
+              tags text not null, flds text not null, sfld integer not null, \
+              csum integer not null, flags integer not null, data text not null)",
+    },
+    Object {
+        kind: "table",
+        name: "cards",
+        table: "cards",
+        sql: "CREATE TABLE cards (id integer primary key, nid integer not null, \
+              did integer not null, ord integer not null, mod integer not null, \
+              usn integer not null, type integer not null, queue integer not null, \
+              due integer not null, ivl integer not null, factor integer not null, \
+              reps integer not null, lapses integer not null, left integer not null, \
+              odue integer not null, odid integer not null, flags integer not null, \
+              data text not null)",
+    },
+    Object {
+        kind: "table",
+        name: "revlog",
+        table: "revlog",
+        sql: "CREATE TABLE revlog (id integer primary key, cid integer not null, \
+              usn integer not null, ease integer not null, ivl integer not null, \
+              lastIvl integer not null, factor integer not null, time integer not null, \
+              type integer not null)",
+    },
+    Object {
+        kind: "table",
+        name: "graves",
+        table: "graves",
+        sql: "CREATE TABLE graves (usn integer not null, oid integer not null, \
+              type integer not null)",
+    },
+    index(
+        "ix_notes_usn",
+        "notes",
+        "CREATE INDEX ix_notes_usn on notes (usn)",
+    ),
+    index(
+        "ix_cards_usn",
+        "cards",
+        "CREATE INDEX ix_cards_usn on cards (usn)",
+    ),
+    index(
+        "ix_revlog_usn",
+        "revlog",
+        "CREATE INDEX ix_revlog_usn on revlog (usn)",
+    ),
+    index(
+        "ix_cards_nid",
+        "cards",
+        "CREATE INDEX ix_cards_nid on cards (nid)",
+    ),
+    index(
+        "ix_cards_sched",
+        "cards",
+        "CREATE INDEX ix_cards_sched on cards (did, queue, due)",
+    ),
+    index(
+        "ix_revlog_cid",
+        "revlog",
+        "CREATE INDEX ix_revlog_cid on revlog (cid)",
+    ),
+    index(
+        "ix_notes_csum",
+        "notes",
+        "CREATE INDEX ix_notes_csum on notes (csum)",
+    ),
+];
 
-/// Indexes whose keys arrive in order as rows are inserted (so each insert appends).
-const INDEXES_BEFORE: &str = "
-CREATE INDEX ix_notes_usn on notes (usn);
-CREATE INDEX ix_cards_usn on cards (usn);
-CREATE INDEX ix_revlog_usn on revlog (usn);
-CREATE INDEX ix_cards_nid on cards (nid);
-CREATE INDEX ix_cards_sched on cards (did, queue, due);
-CREATE INDEX ix_revlog_cid on revlog (cid);
-";
-
-/// The checksum index's keys are random: built once, after the rows are in.
-const INDEXES_AFTER: &str = "CREATE INDEX ix_notes_csum on notes (csum);";
+const fn index(name: &'static str, table: &'static str, sql: &'static str) -> Object {
+    Object {
+        kind: "index",
+        name,
+        table,
+        sql,
+    }
+}
 
 /// genanki's collection creation time; only matters for imports with scheduling.
 const CREATED: i64 = 1_411_124_400;
 
-/// Writes the collection into a new SQLite file at `path`.
+/// Everything the collection's pages are made from, computed once for both passes.
+struct Prepared<'n> {
+    col: Vec<u8>,
+    /// Notes in rowid order, with their sort field and checksum.
+    notes: Vec<(&'n PackageNote<'n>, String, i64)>,
+    cards: Vec<CardRow>,
+    /// Each index's entries, encoded and sorted.
+    indexes: Vec<(&'static str, Entries)>,
+}
+
+/// Encoded index entries: the bytes, and where each ends.
+#[derive(Default)]
+struct Entries {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Entries {
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(s, &e)| &self.bytes[s..e])
+    }
+}
+
+/// Writes the collection (a schema-11 database file) to `out`, as a stream.
 pub fn write(
-    path: &Path,
+    out: &mut dyn std::io::Write,
     notes: &[PackageNote<'_>],
     decks: &[Deck],
     notetype_mod: i64,
     extra_css: &str,
-) -> rusqlite::Result<()> {
-    let mut db = Connection::open(path)?;
-    // A throwaway file: no journal, no fsync, no other connection to share it with.
-    db.execute_batch(
-        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
-         PRAGMA locking_mode = EXCLUSIVE; PRAGMA temp_store = MEMORY;",
-    )?;
-    db.execute_batch(SCHEMA)?;
-    db.execute_batch(INDEXES_BEFORE)?;
-    let tx = db.transaction()?;
+) -> Result<(), WriteError> {
+    let prepared = prepare(notes, decks, notetype_mod, extra_css);
+    let mut planner = Writer::plan(&SCHEMA);
+    write_pages(&mut planner, &prepared, true)?;
+    let plan = planner.into_plan()?;
+    let mut db = Writer::stream(out, &SCHEMA, plan)?;
+    write_pages(&mut db, &prepared, false)?;
+    db.finish()
+}
+
+fn prepare<'n>(
+    notes: &'n [PackageNote<'n>],
+    decks: &[Deck],
+    notetype_mod: i64,
+    extra_css: &str,
+) -> Prepared<'n> {
+    let mut record = Record::default();
+    let col = col_row(notes, decks, notetype_mod, extra_css);
+    record.null();
+    for v in [col.crt, col.modified, col.modified, 11, 0, 0, 0] {
+        record.int(v);
+    }
+    for text in [&col.conf, &col.models, &col.decks, &col.dconf, "{}"] {
+        record.text(text);
+    }
+    let col = record.bytes().to_vec();
+
+    // Rows go in rowid order; the new-card position (`due`) stays the notes' order.
+    let mut by_id: Vec<(&PackageNote<'_>, String, i64)> = notes
+        .iter()
+        .map(|note| {
+            let sfld = strip_html(note.fields[0]);
+            let csum = checksum(&sfld);
+            (note, sfld, csum)
+        })
+        .collect();
+    by_id.sort_unstable_by_key(|n| n.0.id);
+    let mut cards: Vec<CardRow> = by_id
+        .iter()
+        .flat_map(|(note, ..)| {
+            note.cards.iter().map(|c| CardRow {
+                id: c.id,
+                nid: note.id,
+                did: note.deck_id,
+                ord: c.ord,
+                mod_secs: note.mod_secs,
+                due: c.due,
+            })
+        })
+        .collect();
+    cards.sort_unstable_by_key(|c| c.id);
+    let indexes = vec![
+        (
+            "ix_notes_usn",
+            entries(by_id.iter().map(|n| [-1, n.0.id]).collect()),
+        ),
+        (
+            "ix_cards_usn",
+            entries(cards.iter().map(|c| [-1, c.id]).collect()),
+        ),
+        ("ix_revlog_usn", Entries::default()),
+        (
+            "ix_cards_nid",
+            entries(cards.iter().map(|c| [c.nid, c.id]).collect()),
+        ),
+        (
+            "ix_cards_sched",
+            entries(cards.iter().map(|c| [c.did, 0, c.due, c.id]).collect()),
+        ),
+        ("ix_revlog_cid", Entries::default()),
+        (
+            "ix_notes_csum",
+            entries(by_id.iter().map(|n| [n.2, n.0.id]).collect()),
+        ),
+    ];
+    Prepared {
+        col,
+        notes: by_id,
+        cards,
+        indexes,
+    }
+}
+
+/// Writes (or, when `planning`, counts) every page after page 1.
+fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<(), WriteError> {
+    let mut table = db.table("col")?;
+    table.push(1, Payload::Bytes(&p.col))?;
+    table.finish()?;
+
+    let mut record = Record::default();
+    let mut table = db.table("notes")?;
+    for (note, sfld, csum) in &p.notes {
+        record.clear();
+        record.null();
+        record.text(note.guid);
+        record.int(notetype::ID);
+        record.int(note.mod_secs);
+        record.int(-1);
+        if note.tags.is_empty() {
+            record.text("");
+        } else {
+            record.text_parts(&[" ", &note.tags.join(" "), " "]);
+        }
+        record.text_joined(&note.fields, "\u{1f}");
+        record.numeric_text(sfld);
+        record.int(*csum);
+        record.int(0);
+        record.text("");
+        table.push(note.id, payload_of(record.bytes(), planning))?;
+    }
+    table.finish()?;
+
+    let mut table = db.table("cards")?;
+    for card in &p.cards {
+        record.clear();
+        record.null();
+        for v in [
+            card.nid,
+            card.did,
+            card.ord,
+            card.mod_secs,
+            -1,
+            0,
+            0,
+            card.due,
+        ] {
+            record.int(v);
+        }
+        for _ in 0..8 {
+            record.int(0); // ivl, factor, reps, lapses, left, odue, odid, flags
+        }
+        record.text("");
+        table.push(card.id, payload_of(record.bytes(), planning))?;
+    }
+    table.finish()?;
+    db.table("revlog")?.finish()?;
+    db.table("graves")?.finish()?;
+    for (name, entries) in &p.indexes {
+        db.index(name, entries.iter())?;
+    }
+    Ok(())
+}
+
+/// A card row's variable columns.
+struct CardRow {
+    id: i64,
+    nid: i64,
+    did: i64,
+    ord: i64,
+    mod_secs: i64,
+    due: i64,
+}
+
+/// A row as the pass wants it: only its length when planning.
+fn payload_of(bytes: &[u8], planning: bool) -> Payload<'_> {
+    if planning {
+        Payload::Len(bytes.len())
+    } else {
+        Payload::Bytes(bytes)
+    }
+}
+
+/// An index's entries from integer keys (the row's own id last), sorted as SQLite
+/// sorts them.
+fn entries<const N: usize>(mut keys: Vec<[i64; N]>) -> Entries {
+    keys.sort_unstable();
+    let mut record = Record::default();
+    let mut out = Entries {
+        bytes: Vec::with_capacity(keys.len() * (N * 4 + 2)),
+        ends: Vec::with_capacity(keys.len()),
+    };
+    for key in &keys {
+        record.clear();
+        for &v in key {
+            record.int(v);
+        }
+        out.bytes.extend_from_slice(record.bytes());
+        out.ends.push(out.bytes.len());
+    }
+    out
+}
+
+/// The `col` row's values.
+pub(super) struct ColRow {
+    pub crt: i64,
+    /// Milliseconds.
+    pub modified: i64,
+    pub conf: String,
+    pub models: String,
+    pub decks: String,
+    pub dconf: String,
+}
+
+pub(super) fn col_row(
+    notes: &[PackageNote<'_>],
+    decks: &[Deck],
+    notetype_mod: i64,
+    extra_css: &str,
+) -> ColRow {
     // The collection's own `mod`: from the data, never the clock, so unchanged notes
     // give unchanged bytes.
     let modified = notes
@@ -84,64 +349,19 @@ pub fn write(
         .unwrap_or(0)
         .max(notetype_mod);
     let default_deck = decks.first().map_or(1, |d| d.id);
-    tx.execute(
-        "INSERT INTO col VALUES (1, ?1, ?2, ?2, 11, 0, 0, 0, ?3, ?4, ?5, ?6, '{}')",
-        params![
-            CREATED,
-            modified * 1000,
-            conf_json().to_string(),
-            json!({ notetype::ID.to_string(): notetype::json(default_deck, notetype_mod, extra_css) })
-                .to_string(),
-            decks_json(decks).to_string(),
-            dconf_json().to_string(),
-        ],
-    )?;
-    {
-        let mut insert_note = tx.prepare(
-            "INSERT INTO notes (id, guid, mid, mod, usn, tags, flds, sfld, csum, flags, data)
-             VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')",
-        )?;
-        let mut insert_card = tx.prepare(
-            "INSERT INTO cards (id, nid, did, ord, mod, usn, type, queue, due,
-                                ivl, factor, reps, lapses, left, odue, odid, flags, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
-        )?;
-        for note in notes {
-            let first_field = strip_html(note.fields[0]);
-            let tags = if note.tags.is_empty() {
-                String::new()
-            } else {
-                format!(" {} ", note.tags.join(" "))
-            };
-            insert_note.execute(params![
-                note.id,
-                note.guid,
-                notetype::ID,
-                note.mod_secs,
-                tags,
-                note.fields.join("\u{1f}"),
-                first_field,
-                checksum(&first_field),
-            ])?;
-            for card in &note.cards {
-                insert_card.execute(params![
-                    card.id,
-                    note.id,
-                    note.deck_id,
-                    card.ord,
-                    note.mod_secs,
-                    card.due,
-                ])?;
-            }
-        }
+    ColRow {
+        crt: CREATED,
+        modified: modified * 1000,
+        conf: conf_json().to_string(),
+        models: json!({ notetype::ID.to_string(): notetype::json(default_deck, notetype_mod, extra_css) })
+            .to_string(),
+        decks: decks_json(decks).to_string(),
+        dconf: dconf_json().to_string(),
     }
-    tx.execute_batch(INDEXES_AFTER)?;
-    tx.commit()?;
-    db.close().map_err(|(_, e)| e)
 }
 
 /// `csum`: the first 4 bytes of the SHA-1 of the stripped first field, big-endian.
-fn checksum(text: &str) -> i64 {
+pub(super) fn checksum(text: &str) -> i64 {
     let digest = Sha1::digest(text.as_bytes());
     i64::from(u32::from_be_bytes([
         digest[0], digest[1], digest[2], digest[3],
@@ -210,6 +430,144 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apkg::{reference, PackageCard};
+    use proptest::prelude::*;
+    use rusqlite::types::Value as SqlValue;
+    use rusqlite::Connection;
+    use std::path::Path;
+
+    /// Every object of the schema, and every row of every table with its storage class.
+    fn dump(path: &Path) -> Vec<String> {
+        let db = Connection::open(path).unwrap();
+        let mut out = Vec::new();
+        let mut stmt = db
+            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "{}|{}|{}|{}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?
+                ))
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+        for table in ["col", "notes", "cards", "revlog", "graves"] {
+            let mut stmt = db
+                .prepare(&format!("SELECT rowid, * FROM {table} ORDER BY rowid"))
+                .unwrap();
+            let columns = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    let values: Vec<SqlValue> =
+                        (0..columns).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                    Ok(format!("{table}: {values:?}"))
+                })
+                .unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+
+    fn integrity(path: &Path) -> String {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Notes with these first fields and definition lengths, in a shuffled id order.
+    fn notes_from<'a>(
+        terms: &'a [String],
+        definitions: &'a [String],
+        tags: &'a [String],
+    ) -> Vec<PackageNote<'a>> {
+        terms
+            .iter()
+            .zip(definitions)
+            .enumerate()
+            .map(|(i, (term, definition))| {
+                let i = i as i64;
+                // Ids out of order, as notes inserted into an existing file get them.
+                let id = 1_700_000_000_000 + (i * 7_919) % 100_003 * 10;
+                PackageNote {
+                    id,
+                    guid: term,
+                    mod_secs: 1_700_000_000 + i % 3,
+                    deck_id: 1 + i % 2,
+                    tags: if i % 2 == 0 { tags } else { &[] },
+                    fields: [term, definition, "ctx", "src", term, ""],
+                    cards: (0..1 + i % 2)
+                        .map(|ord| PackageCard {
+                            id: id + 1 + ord,
+                            ord,
+                            due: i + 1,
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn same_as_sqlite(notes: &[PackageNote<'_>]) {
+        let dir = tempfile::tempdir().unwrap();
+        let decks = [
+            Deck {
+                id: 1 << 52,
+                name: "A".into(),
+            },
+            Deck {
+                id: (1 << 52) + 1,
+                name: "A::B".into(),
+            },
+        ];
+        let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
+        let mut file = std::fs::File::create(&ours).unwrap();
+        write(&mut file, notes, &decks, 1_700_000_000, "").unwrap();
+        reference::write(&theirs, notes, &decks, 1_700_000_000, "").unwrap();
+        assert_eq!(integrity(&ours), "ok");
+        let (a, b) = (dump(&ours), dump(&theirs));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y);
+        }
+    }
+
+    #[test]
+    fn collection_matches_the_one_sqlite_writes() {
+        // Enough notes for three-level trees, some long enough to spill onto overflow
+        // pages, and first fields SQLite's INTEGER affinity turns into numbers.
+        let n = 30_000;
+        let terms: Vec<String> = (0..n)
+            .map(|i| match i % 5 {
+                0 => i.to_string(),
+                1 => format!("{i}.5"),
+                2 => format!("<b>用語</b> {i}"),
+                _ => format!("term {i}"),
+            })
+            .collect();
+        let definitions: Vec<String> = (0..n)
+            .map(|i| "定義".repeat(if i % 211 == 0 { 3_000 } else { i % 40 }))
+            .collect();
+        let tags = vec!["Deck::01".to_string(), "x".to_string()];
+        same_as_sqlite(&notes_from(&terms, &definitions, &tags));
+        same_as_sqlite(&[]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+        #[test]
+        fn any_notes_match_the_collection_sqlite_writes(
+            rows in prop::collection::vec(("[0-9a-z .+e<>-]{0,12}", 0usize..9_000), 0..120)
+        ) {
+            let terms: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+            let definitions: Vec<String> = rows.iter().map(|r| "d".repeat(r.1)).collect();
+            same_as_sqlite(&notes_from(&terms, &definitions, &["t".to_string()]));
+        }
+    }
 
     #[test]
     fn checksum_matches_anki() {
