@@ -77,12 +77,15 @@ pub fn pinned_guid(deck: &str, id: &str) -> String {
     guid(deck, "#pinned", id)
 }
 
+/// Lowercase hex digits of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 #[cfg(test)]
@@ -104,6 +107,11 @@ mod tests {
         assert_ne!(guid("D", "", "Term"), guid("D", "", "term"));
         // Length prefixes keep the parts apart.
         assert_ne!(guid("ab", "", "c"), guid("a", "", "bc"));
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte() {
+        assert_eq!(hex(&[0, 9, 10, 255, 0x3a]), "00090aff3a");
     }
 
     /// The README's test vectors. These must never change.
