@@ -15,6 +15,7 @@ pub mod load;
 pub mod lock;
 pub mod media;
 pub mod note;
+pub mod par;
 pub mod parse;
 pub mod preview;
 pub mod report;
@@ -229,13 +230,128 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         },
     );
     let mut resolver = media::Resolver::new(remote);
+    // Images are resolved in the notes' order (media names and warnings follow it);
+    // everything else about a note depends on its card alone, so it is made on every
+    // core.
+    let resolved: Vec<_> = cards.iter().map(|(c, _)| resolver.resolve(c)).collect();
+    let (notes, keys) = make_notes(cards, resolved, options);
+    out.notes = notes;
+    out.media = resolver.files;
+    out.diagnostics.extend(resolver.diagnostics);
+    timings.media = lap();
+
+    let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
+    let ids::Assignment {
+        cards: assigned_cards,
+        removed,
+        kept,
+        diagnostics: id_diagnostics,
+    } = assignment;
+    for (note, assigned) in out.notes.iter_mut().zip(assigned_cards) {
+        note.guid = assigned.guid;
+        note.note_id = assigned.note_id;
+        note.card_ids = assigned.card_ids;
+        note.mod_secs = assigned.mod_secs;
+        note.change = assigned.change;
+    }
+    out.diagnostics.extend(id_diagnostics);
+    out.diagnostics
+        .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+
+    let notetype_hash = apkg::notetype::hash(&options.extra_css);
+    let notetype_mod = match &old_lock {
+        Some(l) if l.notetype.hash == notetype_hash => l.notetype.mod_secs,
+        Some(l) => options.now.max(l.notetype.mod_secs.saturating_add(1)),
+        None => options.now,
+    };
+    out.notetype = lock::NotetypeEntry {
+        hash: notetype_hash,
+        mod_secs: notetype_mod,
+    };
+    out.keys = keys;
+    out.kept = kept;
+    out.report = Report::new(&out.notes, removed, old_lock.is_some());
+    timings.ids = lap();
+    if out.notes.is_empty() {
+        return Err(Error::NoCards {
+            path: options.inputs.first().cloned().unwrap_or_default(),
+        });
+    }
+    if options.strict && !out.diagnostics.is_empty() {
+        // --strict: every warning is an error, shown with its source line.
+        let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+        let errors = std::mem::take(&mut out.diagnostics)
+            .into_iter()
+            .map(|d| {
+                let text = texts
+                    .entry(d.path.clone())
+                    .or_insert_with(|| std::fs::read_to_string(&d.path).ok());
+                let line = text
+                    .as_deref()
+                    .and_then(|t| t.lines().nth(d.line.checked_sub(1)?))
+                    .map(str::to_string);
+                Diagnostic {
+                    severity: diag::Severity::Error,
+                    source_line: line,
+                    ..d
+                }
+            })
+            .collect();
+        return Err(Error::Invalid(errors));
+    }
+    out.timings = timings;
+    Ok(out)
+}
+
+/// Notes and their identity keys from cards (with their files' names) and their
+/// resolved images; on as many threads as there are cores, keeping the cards' order.
+fn make_notes(
+    cards: Vec<(Card, Arc<str>)>,
+    resolved: Vec<(Vec<media::Resolved>, Vec<String>)>,
+    options: &Options,
+) -> (Vec<Note>, Vec<ids::CardKey>) {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = cards.len().div_ceil(workers).max(1);
+    let mut parts = Vec::new();
+    let (mut cards, mut resolved) = (cards, resolved);
+    while cards.len() > chunk {
+        let at = cards.len() - chunk;
+        parts.push((cards.split_off(at), resolved.split_off(at)));
+    }
+    parts.push((cards, resolved));
+    parts.reverse();
+    let made: Vec<(Vec<Note>, Vec<ids::CardKey>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|(cards, resolved)| scope.spawn(move || notes_of(cards, resolved, options)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let total = made.iter().map(|m| m.0.len()).sum();
+    let mut notes = Vec::with_capacity(total);
+    let mut keys = Vec::with_capacity(total);
+    for (n, k) in made {
+        notes.extend(n);
+        keys.extend(k);
+    }
+    (notes, keys)
+}
+
+/// [`make_notes`] for one run of cards.
+fn notes_of(
+    cards: Vec<(Card, Arc<str>)>,
+    resolved: Vec<(Vec<media::Resolved>, Vec<String>)>,
+    options: &Options,
+) -> (Vec<Note>, Vec<ids::CardKey>) {
+    let mut notes = Vec::with_capacity(cards.len());
     let mut keys = Vec::with_capacity(cards.len());
-    out.notes.reserve_exact(cards.len());
     // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
     // Deck, tags and source are made once per section and shared.
     let mut section: Option<SectionShared> = None;
-    for (card, file_name) in cards {
-        let (resolved, names) = resolver.resolve(&card);
+    for ((card, file_name), (resolved, names)) in cards.into_iter().zip(resolved) {
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
         let same_section = section
@@ -302,73 +418,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
             templates: 1 + usize::from(reverse),
             location,
         });
-        out.notes.push(note);
+        notes.push(note);
     }
-    out.media = resolver.files;
-    out.diagnostics.extend(resolver.diagnostics);
-    timings.media = lap();
-
-    let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
-    let ids::Assignment {
-        cards: assigned_cards,
-        removed,
-        kept,
-        diagnostics: id_diagnostics,
-    } = assignment;
-    for (note, assigned) in out.notes.iter_mut().zip(assigned_cards) {
-        note.guid = assigned.guid;
-        note.note_id = assigned.note_id;
-        note.card_ids = assigned.card_ids;
-        note.mod_secs = assigned.mod_secs;
-        note.change = assigned.change;
-    }
-    out.diagnostics.extend(id_diagnostics);
-    out.diagnostics
-        .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-
-    let notetype_hash = apkg::notetype::hash(&options.extra_css);
-    let notetype_mod = match &old_lock {
-        Some(l) if l.notetype.hash == notetype_hash => l.notetype.mod_secs,
-        Some(l) => options.now.max(l.notetype.mod_secs.saturating_add(1)),
-        None => options.now,
-    };
-    out.notetype = lock::NotetypeEntry {
-        hash: notetype_hash,
-        mod_secs: notetype_mod,
-    };
-    out.keys = keys;
-    out.kept = kept;
-    out.report = Report::new(&out.notes, removed, old_lock.is_some());
-    timings.ids = lap();
-    if out.notes.is_empty() {
-        return Err(Error::NoCards {
-            path: options.inputs.first().cloned().unwrap_or_default(),
-        });
-    }
-    if options.strict && !out.diagnostics.is_empty() {
-        // --strict: every warning is an error, shown with its source line.
-        let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
-        let errors = std::mem::take(&mut out.diagnostics)
-            .into_iter()
-            .map(|d| {
-                let text = texts
-                    .entry(d.path.clone())
-                    .or_insert_with(|| std::fs::read_to_string(&d.path).ok());
-                let line = text
-                    .as_deref()
-                    .and_then(|t| t.lines().nth(d.line.checked_sub(1)?))
-                    .map(str::to_string);
-                Diagnostic {
-                    severity: diag::Severity::Error,
-                    source_line: line,
-                    ..d
-                }
-            })
-            .collect();
-        return Err(Error::Invalid(errors));
-    }
-    out.timings = timings;
-    Ok(out)
+    (notes, keys)
 }
 
 /// Parses every file, on as many threads as there are cores, keeping their order.

@@ -150,8 +150,20 @@ pub fn assign(
             .count()
                 == 2
     };
+    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
+    for (e, entry) in entries.iter().enumerate() {
+        if !taken[e] {
+            by_definition.entry(&entry.definition).or_default().push(e);
+        }
+    }
+    // Only cards whose definition some unclaimed entry has can be renamed or moved ones
+    // (none at all on a first build).
     let open_cards: Vec<usize> = (0..cards.len())
-        .filter(|&c| claims[c].is_none() && cards[c].pinned.is_none())
+        .filter(|&c| {
+            claims[c].is_none()
+                && cards[c].pinned.is_none()
+                && by_definition.contains_key(cards[c].definition.as_str())
+        })
         .collect();
     let mut open_by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
     for &c in &open_cards {
@@ -159,12 +171,6 @@ pub fn assign(
             .entry(&cards[c].definition)
             .or_default()
             .push(c);
-    }
-    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (e, entry) in entries.iter().enumerate() {
-        if !taken[e] {
-            by_definition.entry(&entry.definition).or_default().push(e);
-        }
     }
     for &c in &open_cards {
         let candidates: Vec<usize> = by_definition
@@ -205,8 +211,19 @@ pub fn assign(
     let mut fresh = fresh_ids(now.saturating_mul(1000), needed, &mut used_ids).into_iter();
     let mut next_id = || fresh.next().unwrap_or(1);
 
+    // The guids of new cards: hashing is most of this stage's work, so it runs on
+    // every core.
+    let mut bases = crate::par::map(cards, |c, card| match (&claims[c], &card.pinned) {
+        (Some(_), _) => None,
+        (None, Some(id)) => Some(identity::pinned_guid(&card.deck, id)),
+        (None, None) => Some(identity::guid(&card.deck, &card.context, &card.term)),
+    })
+    .into_iter();
+
     let mut out = Assignment::default();
+    out.cards.reserve_exact(cards.len());
     for (card, claim) in cards.iter().zip(&claims) {
+        let base = bases.next().flatten();
         let assigned = match claim {
             Some((e, how)) => {
                 let entry = entries[*e];
@@ -239,10 +256,7 @@ pub fn assign(
                 }
             }
             None => {
-                let base = match &card.pinned {
-                    Some(id) => identity::pinned_guid(&card.deck, id),
-                    None => identity::guid(&card.deck, &card.context, &card.term),
-                };
+                let base = base.unwrap_or_default();
                 let mut guid = base.clone();
                 let mut n = 1;
                 while used_guids.contains(&guid) {
