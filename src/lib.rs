@@ -488,25 +488,29 @@ pub struct Summary {
 }
 
 impl Extracted {
-    /// The lock's entries, borrowed from the notes and their keys.
-    pub fn lock_entries(&self) -> Vec<lock::EntryRef<'_>> {
-        self.keys
-            .iter()
-            .zip(&self.notes)
-            .map(|(key, note)| lock::EntryRef {
-                guid: &note.guid,
-                file: &key.file,
-                deck: &key.deck,
-                context: &key.context,
-                term: &key.term,
-                definition: &key.definition,
-                content: &key.content,
-                note_id: note.note_id,
-                card_ids: &note.card_ids,
-                mod_secs: note.mod_secs,
-            })
-            .chain(self.kept.iter().map(lock::Entry::as_ref))
-            .collect()
+    /// How many entries the lock will have.
+    pub fn lock_len(&self) -> usize {
+        self.notes.len() + self.kept.len()
+    }
+
+    /// The lock's `i`-th entry, borrowed from the notes and their keys, or from the kept
+    /// entries after them.
+    pub fn lock_entry(&self, i: usize) -> lock::EntryRef<'_> {
+        let Some((key, note)) = self.keys.get(i).zip(self.notes.get(i)) else {
+            return self.kept[i - self.notes.len()].as_ref();
+        };
+        lock::EntryRef {
+            guid: &note.guid,
+            file: &key.file,
+            deck: &key.deck,
+            context: &key.context,
+            term: &key.term,
+            definition: &key.definition,
+            content: &key.content,
+            note_id: note.note_id,
+            card_ids: &note.card_ids,
+            mod_secs: note.mod_secs,
+        }
     }
 }
 
@@ -534,13 +538,14 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
             lock::write_temp(
                 &extracted.lock_path,
                 &extracted.notetype,
-                &mut extracted.lock_entries(),
+                extracted.lock_len(),
+                |i| extracted.lock_entry(i),
             )
             .map(|file| (file, started.elapsed()))
         });
         let package = apkg::write(
             output,
-            &notes,
+            &notes as &dyn apkg::Notes,
             &decks,
             &extracted.media,
             extracted.notetype.mod_secs,
@@ -579,40 +584,48 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     Ok((summary, extracted))
 }
 
-/// Notes and decks as the package writer wants them; new cards are due in the order
-/// of the notes.
-fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote<'_>>, Vec<apkg::Deck>) {
-    let mut decks: BTreeMap<String, i64> = BTreeMap::new();
-    let package = notes
+/// The pipeline's notes as the package writer reads them: new cards are due in the
+/// order of the notes.
+struct PackageView<'a> {
+    notes: &'a [Note],
+    deck_ids: Vec<i64>,
+}
+
+impl apkg::Notes for PackageView<'_> {
+    fn count(&self) -> usize {
+        self.notes.len()
+    }
+
+    fn note(&self, index: usize) -> apkg::PackageNote<'_> {
+        let note = &self.notes[index];
+        apkg::PackageNote {
+            id: note.note_id,
+            guid: &note.guid,
+            mod_secs: note.mod_secs,
+            deck_id: self.deck_ids[index],
+            tags: &note.tags,
+            fields: note.fields(),
+            card_ids: &note.card_ids,
+            due: index as i64 + 1,
+        }
+    }
+}
+
+/// Notes and decks as the package writer wants them.
+fn package_notes(notes: &[Note]) -> (PackageView<'_>, Vec<apkg::Deck>) {
+    let mut decks: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut last: Option<(&str, i64)> = None;
+    let deck_ids = notes
         .iter()
-        .enumerate()
-        .map(|(position, note)| {
-            let deck_id = match decks.get(&*note.deck) {
-                Some(id) => *id,
-                None => {
-                    let id = apkg::deck_id(&note.deck);
-                    decks.insert(note.deck.to_string(), id);
-                    id
-                }
-            };
-            let cards = note
-                .card_ids
-                .iter()
-                .enumerate()
-                .map(|(ord, &id)| apkg::PackageCard {
-                    id,
-                    ord: ord as i64,
-                    due: position as i64 + 1,
-                })
-                .collect();
-            apkg::PackageNote {
-                id: note.note_id,
-                guid: &note.guid,
-                mod_secs: note.mod_secs,
-                deck_id,
-                tags: &note.tags,
-                fields: note.fields(),
-                cards,
+        .map(|note| match last {
+            // Notes of a section share their deck name.
+            Some((name, id)) if std::ptr::eq(name, &*note.deck) => id,
+            _ => {
+                let id = *decks
+                    .entry(&note.deck)
+                    .or_insert_with(|| apkg::deck_id(&note.deck));
+                last = Some((&note.deck, id));
+                id
             }
         })
         .collect();
@@ -625,11 +638,11 @@ fn package_notes(notes: &[Note]) -> (Vec<apkg::PackageNote<'_>>, Vec<apkg::Deck>
             let parent_id = apkg::deck_id(&parent);
             all.entry(parent).or_insert(parent_id);
         }
-        all.insert(name.clone(), *id);
+        all.insert(name.to_string(), *id);
     }
     let decks = all
         .into_iter()
         .map(|(name, id)| apkg::Deck { id, name })
         .collect();
-    (package, decks)
+    (PackageView { notes, deck_ids }, decks)
 }

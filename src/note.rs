@@ -123,7 +123,11 @@ pub fn source_field(file_name: &str, sections: &[String]) -> String {
 /// import anyway, and U+001F would split the field it is in: Anki joins a note's fields
 /// with it, so the note would seem to have a field too many and the whole import fail.
 pub fn strip_controls(text: String) -> String {
-    if text.chars().any(is_stripped) {
+    // Control characters are ASCII: a byte scan finds them.
+    let found = text
+        .bytes()
+        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f);
+    if found {
         text.chars().filter(|&c| !is_stripped(c)).collect()
     } else {
         text

@@ -2,7 +2,7 @@
 
 /// `f(index, item)` for every item, on as many threads as there are cores; the results
 /// in the items' order.
-pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+pub fn map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(usize, &'a T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     if workers < 2 || items.len() < 1024 {
         return items.iter().enumerate().map(|(i, x)| f(i, x)).collect();

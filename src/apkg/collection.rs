@@ -9,7 +9,7 @@ use sha1::{Digest, Sha1};
 
 use super::notetype;
 use super::sqlite::{Object, Payload, Record, WriteError, Writer};
-use super::{Deck, PackageNote};
+use super::{Deck, Notes, PackageNote};
 
 /// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
 /// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
@@ -114,7 +114,7 @@ const CREATED: i64 = 1_411_124_400;
 struct Prepared<'n> {
     col: Vec<u8>,
     /// Notes in rowid order, with their sort field and checksum.
-    notes: Vec<(&'n PackageNote<'n>, String, i64)>,
+    notes: Vec<(PackageNote<'n>, String, i64)>,
     cards: Vec<CardRow>,
     /// Each index's entries, encoded and sorted.
     indexes: Vec<(&'static str, Entries)>,
@@ -137,7 +137,7 @@ impl Entries {
 /// Writes the collection (a schema-11 database file) to `out`, as a stream.
 pub fn write(
     out: &mut dyn std::io::Write,
-    notes: &[PackageNote<'_>],
+    notes: &dyn Notes,
     decks: &[Deck],
     notetype_mod: i64,
     extra_css: &str,
@@ -152,7 +152,7 @@ pub fn write(
 }
 
 fn prepare<'n>(
-    notes: &'n [PackageNote<'n>],
+    notes: &'n dyn Notes,
     decks: &[Deck],
     notetype_mod: i64,
     extra_css: &str,
@@ -169,25 +169,24 @@ fn prepare<'n>(
     let col = record.bytes().to_vec();
 
     // Rows go in rowid order; the new-card position (`due`) stays the notes' order.
-    let mut by_id: Vec<(&PackageNote<'_>, String, i64)> = notes
-        .iter()
-        .map(|note| {
-            let sfld = strip_html(note.fields[0]);
-            let csum = checksum(&sfld);
-            (note, sfld, csum)
-        })
-        .collect();
+    let indexes: Vec<usize> = (0..notes.count()).collect();
+    let mut by_id: Vec<(PackageNote<'_>, String, i64)> = crate::par::map(&indexes, |_, &i| {
+        let note = notes.note(i);
+        let sfld = strip_html(note.fields[0]);
+        let csum = checksum(&sfld);
+        (note, sfld, csum)
+    });
     by_id.sort_unstable_by_key(|n| n.0.id);
     let mut cards: Vec<CardRow> = by_id
         .iter()
         .flat_map(|(note, ..)| {
-            note.cards.iter().map(|c| CardRow {
-                id: c.id,
+            note.card_ids.iter().enumerate().map(|(ord, &id)| CardRow {
+                id,
                 nid: note.id,
                 did: note.deck_id,
-                ord: c.ord,
+                ord: ord as i64,
                 mod_secs: note.mod_secs,
-                due: c.due,
+                due: note.due,
             })
         })
         .collect();
@@ -335,16 +334,15 @@ pub(super) struct ColRow {
 }
 
 pub(super) fn col_row(
-    notes: &[PackageNote<'_>],
+    notes: &dyn Notes,
     decks: &[Deck],
     notetype_mod: i64,
     extra_css: &str,
 ) -> ColRow {
     // The collection's own `mod`: from the data, never the clock, so unchanged notes
     // give unchanged bytes.
-    let modified = notes
-        .iter()
-        .map(|n| n.mod_secs)
+    let modified = (0..notes.count())
+        .map(|i| notes.note(i).mod_secs)
         .max()
         .unwrap_or(0)
         .max(notetype_mod);
@@ -370,8 +368,15 @@ pub(super) fn checksum(text: &str) -> i64 {
 
 /// Text of an HTML field, as Anki's sort field holds it.
 pub fn strip_html(html: &str) -> String {
-    crate::parse::text_outside_tags(html)
-        .replace("&lt;", "<")
+    let text = if html.contains('<') {
+        std::borrow::Cow::Owned(crate::parse::text_outside_tags(html))
+    } else {
+        std::borrow::Cow::Borrowed(html)
+    };
+    if !text.contains('&') {
+        return text.trim().to_string();
+    }
+    text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")
         .replace("&nbsp;", " ")
@@ -430,7 +435,7 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apkg::{reference, PackageCard};
+    use crate::apkg::reference;
     use proptest::prelude::*;
     use rusqlite::types::Value as SqlValue;
     use rusqlite::Connection;
@@ -479,34 +484,40 @@ mod tests {
             .unwrap()
     }
 
-    /// Notes with these first fields and definition lengths, in a shuffled id order.
+    /// Note ids out of order (as notes inserted into an existing file get them), and
+    /// their card ids: one card, or two for every other note.
+    fn ids(n: usize) -> Vec<(i64, Vec<i64>)> {
+        (0..n as i64)
+            .map(|i| {
+                let id = 1_700_000_000_000 + (i * 7_919) % 100_003 * 10;
+                (id, (0..1 + i % 2).map(|ord| id + 1 + ord).collect())
+            })
+            .collect()
+    }
+
+    /// Notes with these first fields and definitions.
     fn notes_from<'a>(
         terms: &'a [String],
         definitions: &'a [String],
         tags: &'a [String],
+        ids: &'a [(i64, Vec<i64>)],
     ) -> Vec<PackageNote<'a>> {
         terms
             .iter()
             .zip(definitions)
+            .zip(ids)
             .enumerate()
-            .map(|(i, (term, definition))| {
+            .map(|(i, ((term, definition), (id, card_ids)))| {
                 let i = i as i64;
-                // Ids out of order, as notes inserted into an existing file get them.
-                let id = 1_700_000_000_000 + (i * 7_919) % 100_003 * 10;
                 PackageNote {
-                    id,
+                    id: *id,
                     guid: term,
                     mod_secs: 1_700_000_000 + i % 3,
                     deck_id: 1 + i % 2,
                     tags: if i % 2 == 0 { tags } else { &[] },
                     fields: [term, definition, "ctx", "src", term, ""],
-                    cards: (0..1 + i % 2)
-                        .map(|ord| PackageCard {
-                            id: id + 1 + ord,
-                            ord,
-                            due: i + 1,
-                        })
-                        .collect(),
+                    card_ids,
+                    due: i + 1,
                 }
             })
             .collect()
@@ -526,7 +537,7 @@ mod tests {
         ];
         let (ours, theirs) = (dir.path().join("ours"), dir.path().join("theirs"));
         let mut file = std::fs::File::create(&ours).unwrap();
-        write(&mut file, notes, &decks, 1_700_000_000, "").unwrap();
+        write(&mut file, &notes, &decks, 1_700_000_000, "").unwrap();
         reference::write(&theirs, notes, &decks, 1_700_000_000, "").unwrap();
         assert_eq!(integrity(&ours), "ok");
         let (a, b) = (dump(&ours), dump(&theirs));
@@ -553,7 +564,7 @@ mod tests {
             .map(|i| "定義".repeat(if i % 211 == 0 { 3_000 } else { i % 40 }))
             .collect();
         let tags = vec!["Deck::01".to_string(), "x".to_string()];
-        same_as_sqlite(&notes_from(&terms, &definitions, &tags));
+        same_as_sqlite(&notes_from(&terms, &definitions, &tags, &ids(n)));
         same_as_sqlite(&[]);
     }
 
@@ -565,7 +576,8 @@ mod tests {
         ) {
             let terms: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
             let definitions: Vec<String> = rows.iter().map(|r| "d".repeat(r.1)).collect();
-            same_as_sqlite(&notes_from(&terms, &definitions, &["t".to_string()]));
+            let ids = ids(rows.len());
+            same_as_sqlite(&notes_from(&terms, &definitions, &["t".to_string()], &ids));
         }
     }
 

@@ -29,18 +29,8 @@ pub struct Deck {
     pub name: String,
 }
 
-/// One card row: the template it comes from and its place in the new-card queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageCard {
-    pub id: i64,
-    /// Template index: 0 the card, 1 the reverse card.
-    pub ord: i64,
-    /// Position among new cards: the order of the notes.
-    pub due: i64,
-}
-
 /// One note, ready to be written (borrowing its text from the pipeline's notes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackageNote<'a> {
     pub id: i64,
     pub guid: &'a str,
@@ -49,7 +39,27 @@ pub struct PackageNote<'a> {
     pub deck_id: i64,
     pub tags: &'a [String],
     pub fields: [&'a str; 6],
-    pub cards: Vec<PackageCard>,
+    /// Card ids by template (`ord`): the card, then the reverse card.
+    pub card_ids: &'a [i64],
+    /// Position of the note's cards among new cards.
+    pub due: i64,
+}
+
+/// The notes a package holds, read one at a time: the writer never needs a second copy
+/// of every note.
+pub trait Notes: Sync {
+    fn count(&self) -> usize;
+    fn note(&self, index: usize) -> PackageNote<'_>;
+}
+
+impl Notes for &[PackageNote<'_>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn note(&self, index: usize) -> PackageNote<'_> {
+        self[index]
+    }
 }
 
 /// A deck id from its name: Anki matches decks by name, so the id only needs to be
@@ -69,7 +79,7 @@ pub fn deck_id(name: &str) -> i64 {
 /// making the collection's pages and compressing the zip (on two threads, at once).
 pub fn write(
     output: &Path,
-    notes: &[PackageNote<'_>],
+    notes: &dyn Notes,
     decks: &[Deck],
     media: &MediaFiles,
     notetype_mod: i64,

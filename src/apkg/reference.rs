@@ -22,7 +22,7 @@ pub fn write(
         db.execute_batch(object.sql)?;
     }
     let tx = db.transaction()?;
-    let col = col_row(notes, decks, notetype_mod, extra_css);
+    let col = col_row(&notes, decks, notetype_mod, extra_css);
     tx.execute(
         "INSERT INTO col VALUES (1, ?1, ?2, ?2, 11, 0, 0, 0, ?3, ?4, ?5, ?6, '{}')",
         params![
@@ -54,10 +54,10 @@ pub fn write(
                 checksum(&first_field),
             ],
         )?;
-        for card in &note.cards {
+        for (ord, id) in note.card_ids.iter().enumerate() {
             tx.execute(
                 "INSERT INTO cards VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
-                params![card.id, note.id, note.deck_id, card.ord, note.mod_secs, card.due],
+                params![id, note.id, note.deck_id, ord as i64, note.mod_secs, note.due],
             )?;
         }
     }
