@@ -9,7 +9,7 @@ use sha1::{Digest, Sha1};
 
 use super::notetype;
 use super::sqlite::{Object, Payload, Record, WriteError, Writer};
-use super::{Deck, Notes, PackageNote};
+use super::{Deck, Notes};
 
 /// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
 /// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
@@ -113,8 +113,9 @@ const CREATED: i64 = 1_411_124_400;
 /// Everything the collection's pages are made from, computed once for both passes.
 struct Prepared<'n> {
     col: Vec<u8>,
-    /// Notes in rowid order, with their sort field and checksum.
-    notes: Vec<(PackageNote<'n>, String, i64)>,
+    notes: &'n dyn Notes,
+    /// The notes in rowid order: id, index in `notes`, sort field, checksum.
+    by_id: Vec<(i64, u32, String, i64)>,
     cards: Vec<CardRow>,
     /// Each index's entries, encoded and sorted.
     indexes: Vec<(&'static str, Entries)>,
@@ -169,32 +170,37 @@ fn prepare<'n>(
     let col = record.bytes().to_vec();
 
     // Rows go in rowid order; the new-card position (`due`) stays the notes' order.
-    let indexes: Vec<usize> = (0..notes.count()).collect();
-    let mut by_id: Vec<(PackageNote<'_>, String, i64)> = crate::par::map(&indexes, |_, &i| {
-        let note = notes.note(i);
+    let indexes: Vec<u32> = (0..notes.count() as u32).collect();
+    let mut by_id = crate::par::map(&indexes, |_, &i| {
+        let note = notes.note(i as usize);
         let sfld = strip_html(note.fields[0]);
         let csum = checksum(&sfld);
-        (note, sfld, csum)
+        (note.id, i, sfld, csum)
     });
-    by_id.sort_unstable_by_key(|n| n.0.id);
+    drop(indexes);
+    by_id.sort_unstable_by_key(|n| n.0);
     let mut cards: Vec<CardRow> = by_id
         .iter()
-        .flat_map(|(note, ..)| {
-            note.card_ids.iter().enumerate().map(|(ord, &id)| CardRow {
-                id,
-                nid: note.id,
-                did: note.deck_id,
-                ord: ord as i64,
-                mod_secs: note.mod_secs,
-                due: note.due,
-            })
+        .flat_map(|&(_, i, ..)| {
+            let note = notes.note(i as usize);
+            note.card_ids
+                .iter()
+                .enumerate()
+                .map(move |(ord, &id)| CardRow {
+                    id,
+                    nid: note.id,
+                    did: note.deck_id,
+                    ord: ord as i64,
+                    mod_secs: note.mod_secs,
+                    due: note.due,
+                })
         })
         .collect();
     cards.sort_unstable_by_key(|c| c.id);
     let indexes = vec![
         (
             "ix_notes_usn",
-            entries(by_id.iter().map(|n| [-1, n.0.id]).collect()),
+            entries(by_id.iter().map(|n| [-1, n.0]).collect()),
         ),
         (
             "ix_cards_usn",
@@ -212,12 +218,13 @@ fn prepare<'n>(
         ("ix_revlog_cid", Entries::default()),
         (
             "ix_notes_csum",
-            entries(by_id.iter().map(|n| [n.2, n.0.id]).collect()),
+            entries(by_id.iter().map(|n| [n.3, n.0]).collect()),
         ),
     ];
     Prepared {
         col,
-        notes: by_id,
+        notes,
+        by_id,
         cards,
         indexes,
     }
@@ -231,7 +238,8 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
 
     let mut record = Record::default();
     let mut table = db.table("notes")?;
-    for (note, sfld, csum) in &p.notes {
+    for (_, i, sfld, csum) in &p.by_id {
+        let note = p.notes.note(*i as usize);
         record.clear();
         record.null();
         record.text(note.guid);
@@ -435,7 +443,7 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apkg::reference;
+    use crate::apkg::{reference, PackageNote};
     use proptest::prelude::*;
     use rusqlite::types::Value as SqlValue;
     use rusqlite::Connection;
