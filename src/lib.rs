@@ -310,48 +310,53 @@ fn make_notes(
     resolved: Vec<(Vec<media::Resolved>, Vec<String>)>,
     options: &Options,
 ) -> (Vec<Note>, Vec<ids::CardKey>) {
+    // Every list is made in place, each thread filling its own run of slots: no part
+    // lists joined at the end, so no moment with two copies of every note.
+    let mut cards: Vec<Option<_>> = cards.into_iter().map(Some).collect();
+    let mut resolved: Vec<Option<_>> = resolved.into_iter().map(Some).collect();
+    let mut notes: Vec<Option<Note>> = std::iter::repeat_with(|| None).take(cards.len()).collect();
+    let mut keys: Vec<Option<ids::CardKey>> =
+        std::iter::repeat_with(|| None).take(cards.len()).collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = cards.len().div_ceil(workers).max(1);
-    let mut parts = Vec::new();
-    let (mut cards, mut resolved) = (cards, resolved);
-    while cards.len() > chunk {
-        let at = cards.len() - chunk;
-        parts.push((cards.split_off(at), resolved.split_off(at)));
-    }
-    parts.push((cards, resolved));
-    parts.reverse();
-    let made: Vec<(Vec<Note>, Vec<ids::CardKey>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|(cards, resolved)| scope.spawn(move || notes_of(cards, resolved, options)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+    std::thread::scope(|scope| {
+        for (((cards, resolved), notes), keys) in cards
+            .chunks_mut(chunk)
+            .zip(resolved.chunks_mut(chunk))
+            .zip(notes.chunks_mut(chunk))
+            .zip(keys.chunks_mut(chunk))
+        {
+            scope.spawn(move || notes_of(cards, resolved, notes, keys, options));
+        }
     });
-    let total = made.iter().map(|m| m.0.len()).sum();
-    let mut notes = Vec::with_capacity(total);
-    let mut keys = Vec::with_capacity(total);
-    for (n, k) in made {
-        notes.extend(n);
-        keys.extend(k);
-    }
-    (notes, keys)
+    drop((cards, resolved));
+    // `filter_map` collects into the same allocation (`flatten` would not): every slot
+    // is filled, so nothing is dropped.
+    #[allow(clippy::filter_map_identity)]
+    (
+        notes.into_iter().filter_map(|n| n).collect(),
+        keys.into_iter().filter_map(|k| k).collect(),
+    )
 }
 
-/// [`make_notes`] for one run of cards.
+/// [`make_notes`] for one run of cards: each card (taken from its slot) becomes the
+/// note and key in the same slots of `notes` and `keys`.
 fn notes_of(
-    cards: Vec<(Card, Arc<str>)>,
-    resolved: Vec<(Vec<media::Resolved>, Vec<String>)>,
+    cards: &mut [Option<(Card, Arc<str>)>],
+    resolved: &mut [Option<(Vec<media::Resolved>, Vec<String>)>],
+    notes: &mut [Option<Note>],
+    keys: &mut [Option<ids::CardKey>],
     options: &Options,
-) -> (Vec<Note>, Vec<ids::CardKey>) {
-    let mut notes = Vec::with_capacity(cards.len());
-    let mut keys = Vec::with_capacity(cards.len());
+) {
     // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
     // Deck, tags and source are made once per section and shared.
     let mut section: Option<SectionShared> = None;
-    for ((card, file_name), (resolved, names)) in cards.into_iter().zip(resolved) {
+    let slots = cards.iter_mut().zip(resolved).zip(notes).zip(keys);
+    for (((card, resolved), note_slot), key_slot) in slots {
+        let (Some((card, file_name)), Some((resolved, names))) = (card.take(), resolved.take())
+        else {
+            continue;
+        };
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
         let same_section = section
@@ -407,7 +412,7 @@ fn notes_of(
             mod_secs: 0,
             change: ids::Change::Added,
         };
-        keys.push(ids::CardKey {
+        *key_slot = Some(ids::CardKey {
             deck: file_deck,
             context: context_text,
             term: term_text,
@@ -418,9 +423,8 @@ fn notes_of(
             templates: 1 + usize::from(reverse),
             location,
         });
-        notes.push(note);
+        *note_slot = Some(note);
     }
-    (notes, keys)
 }
 
 /// Parses every file, on as many threads as there are cores, keeping their order.
@@ -505,8 +509,8 @@ impl Extracted {
             deck: &key.deck,
             context: &key.context,
             term: &key.term,
-            definition: &key.definition,
-            content: &key.content,
+            definition: key.definition,
+            content: key.content,
             note_id: note.note_id,
             card_ids: &note.card_ids,
             mod_secs: note.mod_secs,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::note::Hash;
 use crate::Error;
 
 /// File name of the lock in the notes folder.
@@ -28,9 +29,9 @@ pub struct Entry {
     pub term: String,
     /// Hash of the definition alone: a card whose definition is unchanged may be a
     /// renamed or moved one.
-    pub definition: String,
+    pub definition: Hash,
     /// Hash of everything the note carries (fields and tags): unchanged → same `mod`.
-    pub content: String,
+    pub content: Hash,
     pub note_id: i64,
     /// Card ids by template: `[card]` or `[card, reverse card]`.
     pub card_ids: Vec<i64>,
@@ -47,8 +48,8 @@ pub struct EntryRef<'a> {
     pub deck: &'a str,
     pub context: &'a str,
     pub term: &'a str,
-    pub definition: &'a str,
-    pub content: &'a str,
+    pub definition: Hash,
+    pub content: Hash,
     pub note_id: i64,
     pub card_ids: &'a [i64],
     #[serde(rename = "mod")]
@@ -63,8 +64,8 @@ impl Entry {
             deck: &self.deck,
             context: &self.context,
             term: &self.term,
-            definition: &self.definition,
-            content: &self.content,
+            definition: self.definition,
+            content: self.content,
             note_id: self.note_id,
             card_ids: &self.card_ids,
             mod_secs: self.mod_secs,
@@ -114,8 +115,6 @@ fn entry_json(out: &mut Vec<u8>, e: &EntryRef<'_>) {
         ("deck", e.deck),
         ("context", e.context),
         ("term", e.term),
-        ("definition", e.definition),
-        ("content", e.content),
     ]
     .into_iter()
     .enumerate()
@@ -124,6 +123,16 @@ fn entry_json(out: &mut Vec<u8>, e: &EntryRef<'_>) {
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":");
         json_string(out, value);
+    }
+    for (key, hash) in [("definition", e.definition), ("content", e.content)] {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":\"");
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for shift in (0..16).rev() {
+            out.push(DIGITS[((hash.0 >> (shift * 4)) & 15) as usize]);
+        }
+        out.push(b'"');
     }
     out.extend_from_slice(b",\"note_id\":");
     out.extend_from_slice(number.format(e.note_id).as_bytes());
@@ -331,7 +340,9 @@ mod tests {
         /// The hand-written entry line is byte for byte what serde_json writes.
         #[test]
         fn entry_lines_are_serde_jsons(
-            texts in prop::array::uniform7(prop_oneof![
+            definition in any::<u64>(),
+            content in any::<u64>(),
+            texts in prop::array::uniform5(prop_oneof![
                 "(?s).{0,40}",
                 "[a-z\"\\\\\\x00-\\x1f\\x7f日]{0,40}",
             ]),
@@ -345,8 +356,8 @@ mod tests {
                 deck: &texts[2],
                 context: &texts[3],
                 term: &texts[4],
-                definition: &texts[5],
-                content: &texts[6],
+                definition: Hash(definition),
+                content: Hash(content),
                 note_id,
                 card_ids: &ids,
                 mod_secs,
@@ -364,8 +375,8 @@ mod tests {
             deck: "D".into(),
             context: String::new(),
             term: "T".into(),
-            definition: "d".into(),
-            content: "c".into(),
+            definition: Hash(0xd),
+            content: Hash(0xc),
             note_id: 1,
             card_ids: vec![2],
             mod_secs: 3,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::card::{Card, Location};
-use crate::identity::hex;
 use crate::ids::Change;
 use crate::Options;
 
@@ -50,18 +49,58 @@ impl Note {
     }
 }
 
-/// 16 hex digits of SHA-256 over length-prefixed parts.
-pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+/// The first 8 bytes of a SHA-256, written (in the lock) as 16 hex digits: a value, so
+/// a key of every card holds no string for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hash(pub u64);
+
+impl std::fmt::Display for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for Hash {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("`{s}` is not a hash (16 hex digits)"));
+        }
+        u64::from_str_radix(s, 16)
+            .map(Hash)
+            .map_err(|e| format!("`{s}` is not a hash: {e}"))
+    }
+}
+
+impl serde::Serialize for Hash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hash {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// SHA-256 over length-prefixed parts, its first 8 bytes.
+pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Hash {
     let mut hasher = Sha256::new();
     for part in parts {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }
-    hex(&hasher.finalize()[..8])
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    Hash(u64::from_be_bytes(first))
 }
 
 /// Hash of everything a note carries but its guid: equal hashes, nothing to update.
-pub fn content_hash(note: &Note) -> String {
+pub fn content_hash(note: &Note) -> Hash {
     let tags = note.tags.join(" ");
     hash_parts([
         note.term.as_str(),
@@ -141,6 +180,16 @@ fn is_stripped(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_16_hex_digits_of_sha256() {
+        // Python: hashlib.sha256(len(b"x").to_bytes(8, "little") + b"x").hexdigest()[:16]
+        let h = hash_parts(["x"]);
+        assert_eq!(h.to_string(), "f91b14e7bbea4c5b");
+        assert_eq!(h.to_string().parse::<Hash>(), Ok(h));
+        assert!("0123".parse::<Hash>().is_err());
+        assert!("0123456789abcdeg".parse::<Hash>().is_err());
+    }
 
     #[test]
     fn control_characters_are_stripped() {

@@ -141,7 +141,7 @@ pub fn hash(extra_css: &str) -> String {
         map.remove("mod");
         map.remove("did");
     }
-    crate::note::hash_parts([value.to_string().as_str()])
+    crate::note::hash_parts([value.to_string().as_str()]).to_string()
 }
 
 /// The note type's CSS: ours, then the user's own (`--css FILE`), which may override it.

@@ -24,8 +24,8 @@ pub struct CardKey {
     /// The note file relative to the lock's folder.
     pub file: std::sync::Arc<str>,
     /// Hash of the definition; of all the note carries.
-    pub definition: String,
-    pub content: String,
+    pub definition: crate::note::Hash,
+    pub content: crate::note::Hash,
     /// Templates the note uses: 1 (card) or 2 (card and reverse card).
     pub templates: usize,
     pub location: Location,
@@ -150,10 +150,10 @@ pub fn assign(
             .count()
                 == 2
     };
-    let mut by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut by_definition: HashMap<crate::note::Hash, Vec<usize>> = HashMap::default();
     for (e, entry) in entries.iter().enumerate() {
         if !taken[e] {
-            by_definition.entry(&entry.definition).or_default().push(e);
+            by_definition.entry(entry.definition).or_default().push(e);
         }
     }
     // Only cards whose definition some unclaimed entry has can be renamed or moved ones
@@ -162,19 +162,19 @@ pub fn assign(
         .filter(|&c| {
             claims[c].is_none()
                 && cards[c].pinned.is_none()
-                && by_definition.contains_key(cards[c].definition.as_str())
+                && by_definition.contains_key(&cards[c].definition)
         })
         .collect();
-    let mut open_by_definition: HashMap<&str, Vec<usize>> = HashMap::default();
+    let mut open_by_definition: HashMap<crate::note::Hash, Vec<usize>> = HashMap::default();
     for &c in &open_cards {
         open_by_definition
-            .entry(&cards[c].definition)
+            .entry(cards[c].definition)
             .or_default()
             .push(c);
     }
     for &c in &open_cards {
         let candidates: Vec<usize> = by_definition
-            .get(cards[c].definition.as_str())
+            .get(&cards[c].definition)
             .into_iter()
             .flatten()
             .copied()
@@ -182,7 +182,7 @@ pub fn assign(
             .collect();
         if let [e] = candidates[..] {
             let rivals = open_by_definition
-                .get(entries[e].definition.as_str())
+                .get(&entries[e].definition)
                 .into_iter()
                 .flatten()
                 .filter(|&&o| claims[o].is_none() && similar(&cards[o], entries[e]))
@@ -195,7 +195,10 @@ pub fn assign(
     }
 
     // 4. Guids, ids and mods.
-    let mut used_guids: HashSet<String> = entries.iter().map(|e| e.guid.clone()).collect();
+    let mut used_guids = UsedGuids::default();
+    for e in &entries {
+        used_guids.insert(&e.guid);
+    }
     let mut used_ids: HashSet<i64> = entries
         .iter()
         .flat_map(|e| std::iter::once(e.note_id).chain(e.card_ids.iter().copied()))
@@ -259,7 +262,7 @@ pub fn assign(
                 let base = base.unwrap_or_default();
                 let mut guid = base.clone();
                 let mut n = 1;
-                while used_guids.contains(&guid) {
+                while used_guids.contains(&guid, &entries, &out.cards) {
                     n += 1;
                     guid = identity::nth_guid(&base, n);
                 }
@@ -274,7 +277,7 @@ pub fn assign(
                 }
             }
         };
-        used_guids.insert(assigned.guid.clone());
+        used_guids.insert(&assigned.guid);
         out.cards.push(assigned);
     }
     if has_duplicates(cards) {
@@ -301,11 +304,36 @@ fn identity_key(card: &CardKey) -> (&str, &str, &str) {
     }
 }
 
-/// Whether two cards share an identity (or an `id=`): a cheap check before the work of
-/// `duplicate_warnings`, as duplicates are rare.
+/// Whether two cards may share an identity (or an `id=`): a cheap check (on 64-bit
+/// hashes) before the exact work of `duplicate_warnings`, as duplicates are rare.
 fn has_duplicates(cards: &[CardKey]) -> bool {
-    let mut seen: HashSet<(&str, &str, &str)> = HashSet::default();
-    cards.iter().any(|card| !seen.insert(identity_key(card)))
+    use std::hash::BuildHasher;
+    let hasher = rustc_hash::FxBuildHasher;
+    let mut seen: HashSet<u64> = HashSet::with_capacity_and_hasher(cards.len(), hasher);
+    cards
+        .iter()
+        .any(|card| !seen.insert(hasher.hash_one(identity_key(card))))
+}
+
+/// The guids given so far, as 64-bit hashes: a hash seen before is checked against the
+/// guids themselves (a set of every guid would cost a copy of each).
+#[derive(Default)]
+struct UsedGuids(HashSet<u64>);
+
+impl UsedGuids {
+    fn hash(guid: &str) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(guid)
+    }
+
+    fn insert(&mut self, guid: &str) {
+        self.0.insert(Self::hash(guid));
+    }
+
+    fn contains(&self, guid: &str, entries: &[&Entry], assigned: &[Assigned]) -> bool {
+        self.0.contains(&Self::hash(guid))
+            && (entries.iter().any(|e| e.guid == guid) || assigned.iter().any(|a| a.guid == guid))
+    }
 }
 
 /// Two cards with one identity: the one the lock knew (else the first) keeps it; each

@@ -10,8 +10,8 @@ fn key(context: &str, term: &str, definition: &str) -> CardKey {
         term: term.into(),
         pinned: None,
         file: "a.md".into(),
-        definition: definition.into(),
-        content: format!("{context}|{term}|{definition}"),
+        definition: crate::note::hash_parts([definition]),
+        content: crate::note::hash_parts([context, term, definition]),
         templates: 1,
         location: Location {
             path: std::path::Path::new("notes/a.md").into(),
@@ -214,7 +214,7 @@ fn a_reverse_card_added_later_gets_a_new_card_id() {
     let (first, lock) = build(&[key("", "A", "a")], None, NOW);
     let mut reversed = key("", "A", "a");
     reversed.templates = 2;
-    reversed.content.push_str("|reverse");
+    reversed.content = crate::note::hash_parts(["", "A", "a", "reverse"]);
     let (a, _) = build(&[reversed], Some(&lock), NOW);
     assert_eq!(a.cards[0].card_ids[0], first.cards[0].card_ids[0]);
     assert_eq!(a.cards[0].card_ids.len(), 2);
