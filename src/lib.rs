@@ -270,7 +270,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     };
     out.keys = keys;
     out.kept = kept;
-    out.report = Report::new(&out.notes, removed, old_lock.is_some());
+    out.report = Report::new(&out.notes, &out.keys, removed, old_lock.is_some());
     timings.ids = lap();
     if out.notes.is_empty() {
         return Err(Error::NoCards {
@@ -317,18 +317,20 @@ fn make_notes(
     let mut notes: Vec<Option<Note>> = std::iter::repeat_with(|| None).take(cards.len()).collect();
     let mut keys: Vec<Option<ids::CardKey>> =
         std::iter::repeat_with(|| None).take(cards.len()).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = cards.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        for (((cards, resolved), notes), keys) in cards
-            .chunks_mut(chunk)
-            .zip(resolved.chunks_mut(chunk))
-            .zip(notes.chunks_mut(chunk))
-            .zip(keys.chunks_mut(chunk))
-        {
-            scope.spawn(move || notes_of(cards, resolved, notes, keys, options));
-        }
-    });
+    // Runs of cards, on the worker threads that parsed them: the memory parsing freed
+    // there is used again.
+    let chunk = 1024;
+    {
+        use rayon::prelude::*;
+        cards
+            .par_chunks_mut(chunk)
+            .zip(resolved.par_chunks_mut(chunk))
+            .zip(notes.par_chunks_mut(chunk))
+            .zip(keys.par_chunks_mut(chunk))
+            .for_each(|(((cards, resolved), notes), keys)| {
+                notes_of(cards, resolved, notes, keys, options);
+            });
+    }
     drop((cards, resolved));
     // `filter_map` collects into the same allocation (`flatten` would not): every slot
     // is filled, so nothing is dropped.
@@ -406,7 +408,6 @@ fn notes_of(
             reverse,
             location: location.clone(),
             media: names,
-            term_text: term_text.clone(),
             note_id: 0,
             card_ids: Vec::new(),
             mod_secs: 0,
@@ -429,26 +430,11 @@ fn notes_of(
 
 /// Parses every file, on as many threads as there are cores, keeping their order.
 fn parse_all(files: &[load::NoteFile]) -> Vec<parse::Parsed> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, files.len().max(1));
-    let chunk = files.len().div_ceil(workers).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|f| parse::parse(&f.source, &f.stem))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .map(|f| parse::parse(&f.source, &f.stem))
+        .collect()
 }
 
 /// What the notes of one section share: (file, sections) → (deck, tags, source).

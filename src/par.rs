@@ -1,36 +1,11 @@
 //! Work spread over the cores, in order.
 
-/// `f(index, item)` for every item, on as many threads as there are cores; the results
-/// in the items' order.
+/// `f(index, item)` for every item, on every core (rayon's threads, which every parallel
+/// stage shares, so memory one stage frees is used again by the next); the results in
+/// the items' order.
 pub fn map<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(usize, &'a T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if workers < 2 || items.len() < 1024 {
-        return items.iter().enumerate().map(|(i, x)| f(i, x)).collect();
-    }
-    let chunk = items.len().div_ceil(workers);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .enumerate()
-            .map(|(n, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, x)| f(n * chunk + i, x))
-                        .collect::<Vec<R>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
+    use rayon::prelude::*;
+    items.par_iter().enumerate().map(|(i, x)| f(i, x)).collect()
 }
 
 #[cfg(test)]
