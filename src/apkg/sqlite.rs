@@ -218,14 +218,14 @@ impl<'a> Writer<'a> {
                 // a new leaf.
                 children.push(self.emit(&leaf, 0)?);
                 dividers.push(entry.to_vec());
-                leaf = Node::new(LEAF_INDEX, 0);
+                leaf.clear();
             } else {
                 // The last entry cannot be a divider (no leaf would follow it): the
                 // full leaf's last entry goes up instead, and this one starts the last leaf.
                 let last = leaf.pop();
                 children.push(self.emit(&leaf, 0)?);
                 dividers.push(index_payload(&last).to_vec());
-                leaf = Node::new(LEAF_INDEX, 0);
+                leaf.clear();
                 leaf.push(&cell);
             }
         }
@@ -256,7 +256,7 @@ impl<'a> Writer<'a> {
                 }
                 next_children.push(self.emit(&node, children[j])?);
                 next_dividers.push(dividers[j].clone());
-                node = Node::new(INTERIOR_INDEX, 0);
+                node.clear();
                 j += 1;
             }
             children = next_children;
@@ -324,7 +324,7 @@ impl Table<'_, '_> {
             let last = self.last_rowid.unwrap_or(rowid);
             let page = self.writer.emit(&self.leaf, 0)?;
             self.children.push((page, last));
-            self.leaf = Node::new(LEAF_TABLE, 0);
+            self.leaf.clear();
         }
         self.leaf.push(&cell);
         self.cell = cell;
@@ -364,7 +364,7 @@ impl Table<'_, '_> {
                 }
                 let (child, key) = children[j];
                 next.push((self.writer.emit(&node, child)?, key));
-                node = Node::new(INTERIOR_TABLE, 0);
+                node.clear();
                 j += 1;
             }
             children = next;
@@ -389,8 +389,14 @@ impl Node {
             kind,
             start,
             cells: Vec::with_capacity(PAGE),
-            ends: Vec::new(),
+            ends: Vec::with_capacity(PAGE / 8),
         }
+    }
+
+    /// Empties the node for the next page of its kind.
+    fn clear(&mut self) {
+        self.cells.clear();
+        self.ends.clear();
     }
 
     fn header_len(&self) -> usize {

@@ -259,12 +259,14 @@ pub fn assign(
                 }
             }
             None => {
-                let base = base.unwrap_or_default();
-                let mut guid = base.clone();
-                let mut n = 1;
-                while used_guids.contains(&guid, &entries, &out.cards) {
-                    n += 1;
-                    guid = identity::nth_guid(&base, n);
+                let mut guid = base.unwrap_or_default();
+                if used_guids.contains(&guid, &entries, &out.cards) {
+                    let base = guid.clone();
+                    let mut n = 1;
+                    while used_guids.contains(&guid, &entries, &out.cards) {
+                        n += 1;
+                        guid = identity::nth_guid(&base, n);
+                    }
                 }
                 let note_id = next_id();
                 let card_ids = (0..card.templates).map(|_| next_id()).collect();

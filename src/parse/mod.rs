@@ -415,13 +415,20 @@ impl Walker<'_, '_> {
     ) {
         let location = self.location(offset);
         let mut images = Vec::new();
-        let term_html = self.render(term, &mut images).trim().to_string();
-        let definition_html = definition_parts
-            .iter()
-            .map(|part| self.render(part, &mut images).trim().to_string())
-            .filter(|html| !html.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n");
+        let term_html = trimmed(self.render(term, &mut images));
+        let mut definition_html = String::new();
+        for part in definition_parts {
+            let html = trimmed(self.render(part, &mut images));
+            if html.is_empty() {
+                continue;
+            }
+            if definition_html.is_empty() {
+                definition_html = html;
+            } else {
+                definition_html.push('\n');
+                definition_html.push_str(&html);
+            }
+        }
         if definition_html.is_empty() {
             self.warn(
                 offset,
@@ -578,3 +585,13 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// `text` without leading and trailing white space, in its own allocation when it has
+/// none to lose.
+fn trimmed(text: String) -> String {
+    if text.len() == text.trim().len() {
+        text
+    } else {
+        text.trim().to_string()
+    }
+}

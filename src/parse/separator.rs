@@ -57,7 +57,15 @@ pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
 }
 
 fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
-    let mut chars = Vec::new();
+    // At most a character per byte of text (plus one per other event).
+    let bytes: usize = events
+        .iter()
+        .map(|(event, _)| match event {
+            Event::Text(t) => t.len(),
+            _ => 1,
+        })
+        .sum();
+    let mut chars = Vec::with_capacity(bytes);
     let mut in_link = 0usize;
     for (k, (event, _)) in events.iter().enumerate() {
         let mut push = |text: &str, eligible: bool| {
@@ -112,11 +120,11 @@ impl Runs {
             while i < chars.len() && chars[i].c.is_ascii_graphic() {
                 i += 1;
             }
-            let run: Vec<char> = chars[start..i].iter().map(|ch| ch.c).collect();
-            let url = url_start(&run);
+            let run = &chars[start..i];
+            let url = url_start(run);
             let colons = run[..url.unwrap_or(run.len())]
                 .iter()
-                .filter(|&&c| c == ':')
+                .filter(|ch| ch.c == ':')
                 .count();
             for slot in &mut of[start..i] {
                 *slot = runs.len();
@@ -165,19 +173,22 @@ fn protected(chars: &[Ch], runs: &Runs, i: usize) -> bool {
 }
 
 /// Where the first `scheme://` URL of the run starts (the first letter of its scheme).
-fn url_start(run: &[char]) -> Option<usize> {
+fn url_start(run: &[Ch]) -> Option<usize> {
     (0..run.len()).find_map(|q| {
-        if run.get(q..q + 3) != Some(&[':', '/', '/'][..]) {
+        let starts_url = run
+            .get(q..q + 3)
+            .is_some_and(|r| r[0].c == ':' && r[1].c == '/' && r[2].c == '/');
+        if !starts_url {
             return None;
         }
         let scheme_len = run[..q]
             .iter()
             .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '-'))
+            .take_while(|ch| ch.c.is_ascii_alphanumeric() || matches!(ch.c, '+' | '.' | '-'))
             .count();
         // The scheme starts at its first letter.
         let scheme = &run[q - scheme_len..q];
-        let first_letter = scheme.iter().position(|c| c.is_ascii_alphabetic())?;
+        let first_letter = scheme.iter().position(|ch| ch.c.is_ascii_alphabetic())?;
         Some(q - scheme_len + first_letter)
     })
 }
