@@ -25,8 +25,6 @@ pub struct Note {
     pub location: Location,
     /// Media file names the note references.
     pub media: Vec<String>,
-    /// The term as plain text.
-    pub term_text: String,
     pub note_id: i64,
     /// One per template used: the card, then the reverse card.
     pub card_ids: Vec<i64>,

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::ids::Change;
+use crate::ids::{CardKey, Change};
 use crate::lock::Entry;
 use crate::note::Note;
 
@@ -22,20 +22,21 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(notes: &[Note], removed: Vec<Entry>, had_lock: bool) -> Self {
+    /// The report on `notes`; `keys` are theirs (the term as plain text is there).
+    pub fn new(notes: &[Note], keys: &[CardKey], removed: Vec<Entry>, had_lock: bool) -> Self {
         let mut r = Report {
             had_lock,
             removed,
             ..Report::default()
         };
-        for note in notes {
+        for (note, key) in notes.iter().zip(keys) {
             if !had_lock {
                 // A first build: every card is new, and only the count is printed.
                 r.added += 1;
                 continue;
             }
             let at = &note.location;
-            let term = &note.term_text;
+            let term = &key.term;
             let line = match &note.change {
                 Change::Unchanged => {
                     r.unchanged += 1;

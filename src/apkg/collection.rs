@@ -9,7 +9,7 @@ use sha1::{Digest, Sha1};
 
 use super::notetype;
 use super::sqlite::{Object, Payload, Record, WriteError, Writer};
-use super::{Deck, Notes};
+use super::{Deck, Notes, PackageNote};
 
 /// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
 /// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
@@ -114,8 +114,9 @@ const CREATED: i64 = 1_411_124_400;
 struct Prepared<'n> {
     col: Vec<u8>,
     notes: &'n dyn Notes,
-    /// The notes in rowid order: id, index in `notes`, sort field, checksum.
-    by_id: Vec<(i64, u32, String, i64)>,
+    /// The notes in rowid order: id, index in `notes`, sort field (if not the first
+    /// field itself), checksum.
+    by_id: Vec<(i64, u32, Option<String>, i64)>,
     cards: Vec<CardRow>,
     /// Each index's entries, encoded and sorted.
     indexes: Vec<(&'static str, Entries)>,
@@ -175,45 +176,51 @@ fn prepare<'n>(
         let note = notes.note(i as usize);
         let sfld = strip_html(note.fields[0]);
         let csum = checksum(&sfld);
+        // Usually the first field is its own text: then it is not kept twice.
+        let sfld = (sfld != note.fields[0]).then_some(sfld);
         (note.id, i, sfld, csum)
     });
     drop(indexes);
     by_id.sort_unstable_by_key(|n| n.0);
-    let mut cards: Vec<CardRow> = by_id
+    let count = by_id
         .iter()
-        .flat_map(|&(_, i, ..)| {
-            let note = notes.note(i as usize);
-            note.card_ids
-                .iter()
-                .enumerate()
-                .map(move |(ord, &id)| CardRow {
-                    id,
-                    nid: note.id,
-                    did: note.deck_id,
-                    ord: ord as i64,
-                    mod_secs: note.mod_secs,
-                    due: note.due,
-                })
-        })
-        .collect();
+        .map(|&(_, i, ..)| notes.note(i as usize).card_ids.len())
+        .sum();
+    let mut cards: Vec<CardRow> = Vec::with_capacity(count);
+    for &(_, i, ..) in &by_id {
+        let ids = notes.note(i as usize).card_ids;
+        cards.extend(ids.iter().enumerate().map(|(ord, &id)| CardRow {
+            id,
+            note: i,
+            ord: ord as u32,
+        }));
+    }
     cards.sort_unstable_by_key(|c| c.id);
+    let card_keys = |key: fn(&CardRow, &PackageNote<'_>) -> [i64; 2]| {
+        cards
+            .iter()
+            .map(|c| key(c, &notes.note(c.note as usize)))
+            .collect()
+    };
     let indexes = vec![
         (
             "ix_notes_usn",
             entries(by_id.iter().map(|n| [-1, n.0]).collect()),
         ),
-        (
-            "ix_cards_usn",
-            entries(cards.iter().map(|c| [-1, c.id]).collect()),
-        ),
+        ("ix_cards_usn", entries(card_keys(|c, _| [-1, c.id]))),
         ("ix_revlog_usn", Entries::default()),
-        (
-            "ix_cards_nid",
-            entries(cards.iter().map(|c| [c.nid, c.id]).collect()),
-        ),
+        ("ix_cards_nid", entries(card_keys(|c, n| [n.id, c.id]))),
         (
             "ix_cards_sched",
-            entries(cards.iter().map(|c| [c.did, 0, c.due, c.id]).collect()),
+            entries(
+                cards
+                    .iter()
+                    .map(|c| {
+                        let n = notes.note(c.note as usize);
+                        [n.deck_id, 0, n.due, c.id]
+                    })
+                    .collect(),
+            ),
         ),
         ("ix_revlog_cid", Entries::default()),
         (
@@ -252,7 +259,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
             record.text_parts(&[" ", &note.tags.join(" "), " "]);
         }
         record.text_joined(&note.fields, "\u{1f}");
-        record.numeric_text(sfld);
+        record.numeric_text(sfld.as_deref().unwrap_or(note.fields[0]));
         record.int(*csum);
         record.int(0);
         record.text("");
@@ -262,17 +269,18 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
 
     let mut table = db.table("cards")?;
     for card in &p.cards {
+        let note = p.notes.note(card.note as usize);
         record.clear();
         record.null();
         for v in [
-            card.nid,
-            card.did,
-            card.ord,
-            card.mod_secs,
+            note.id,
+            note.deck_id,
+            i64::from(card.ord),
+            note.mod_secs,
             -1,
             0,
             0,
-            card.due,
+            note.due,
         ] {
             record.int(v);
         }
@@ -294,11 +302,10 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
 /// A card row's variable columns.
 struct CardRow {
     id: i64,
-    nid: i64,
-    did: i64,
-    ord: i64,
-    mod_secs: i64,
-    due: i64,
+    /// The note's index in `Prepared::notes`.
+    note: u32,
+    /// Template index.
+    ord: u32,
 }
 
 /// A row as the pass wants it: only its length when planning.
@@ -443,7 +450,7 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apkg::{reference, PackageNote};
+    use crate::apkg::reference;
     use proptest::prelude::*;
     use rusqlite::types::Value as SqlValue;
     use rusqlite::Connection;

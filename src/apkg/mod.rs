@@ -101,11 +101,14 @@ pub fn write(
     // The collection's pages are made on this thread and compressed into the zip on
     // another, with no file in between.
     let (pages, zipped) = std::thread::scope(|scope| {
-        let (sender, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let (sender, chunks) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        // Written chunks come back to be filled again.
+        let (give_back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
         let file = out.as_file_mut();
-        let zipper = scope.spawn(move || zip_package(file, chunks, media));
+        let zipper = scope.spawn(move || zip_package(file, chunks, give_back, media));
         let mut pipe = Pipe {
             sender,
+            returned,
             buffer: Vec::with_capacity(CHUNK),
             waiting: Duration::ZERO,
         };
@@ -144,6 +147,7 @@ const CHUNK: usize = 1 << 18;
 /// The collection's bytes on their way to the zip thread.
 struct Pipe {
     sender: std::sync::mpsc::SyncSender<Vec<u8>>,
+    returned: std::sync::mpsc::Receiver<Vec<u8>>,
     buffer: Vec<u8>,
     /// Time spent waiting for the zip thread.
     waiting: Duration,
@@ -154,7 +158,11 @@ impl Pipe {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK));
+        let next = self
+            .returned
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let chunk = std::mem::replace(&mut self.buffer, next);
         let started = Instant::now();
         let sent = self.sender.send(chunk);
         self.waiting += started.elapsed();
@@ -198,6 +206,7 @@ impl From<zip::result::ZipError> for ZipFailure {
 fn zip_package(
     file: &mut std::fs::File,
     chunks: std::sync::mpsc::Receiver<Vec<u8>>,
+    give_back: std::sync::mpsc::Sender<Vec<u8>>,
     media: &MediaFiles,
 ) -> Result<Duration, ZipFailure> {
     let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
@@ -212,10 +221,12 @@ fn zip_package(
         .compression_level(Some(DEFLATE_LEVEL));
     zip.start_file("collection.anki2", deflated)?;
     let mut busy = Duration::ZERO;
-    for chunk in chunks {
+    for mut chunk in chunks {
         let started = Instant::now();
         zip.write_all(&chunk)?;
         busy += started.elapsed();
+        chunk.clear();
+        let _ = give_back.send(chunk); // the maker may be done already
     }
     let started = Instant::now();
     let map: serde_json::Map<String, serde_json::Value> = media
