@@ -204,11 +204,11 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         names.iter().map(|n| n.to_string()).collect();
     let all_parsed = parse_all(&files);
     drop(files); // the notes' text is no longer needed
-    let mut cards: Vec<(Card, Arc<str>)> =
-        Vec::with_capacity(all_parsed.iter().map(|p| p.cards.len()).sum());
+                 // Each file's cards stay in their own list, freed as soon as its notes are made.
+    let mut per_file: Vec<(Vec<Card>, Arc<str>)> = Vec::with_capacity(all_parsed.len());
     for (name, parsed) in names.into_iter().zip(all_parsed) {
         out.diagnostics.extend(parsed.diagnostics);
-        cards.extend(parsed.cards.into_iter().map(|c| (c, name.clone())));
+        per_file.push((parsed.cards, name));
     }
 
     timings.parse = lap();
@@ -220,7 +220,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         .progress
         .map(|f| move |done: usize, total: usize| f(done, total));
     let remote = media::fetch::fetch_all(
-        &media::remote_urls(cards.iter().map(|(c, _)| c)),
+        &media::remote_urls(per_file.iter().flat_map(|(cards, _)| cards)),
         &media::fetch::FetchOptions {
             offline: options.offline,
             cache: media::cache::Cache::new(&cache_dir),
@@ -233,8 +233,19 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     // Images are resolved in the notes' order (media names and warnings follow it);
     // everything else about a note depends on its card alone, so it is made on every
     // core.
-    let resolved: Vec<_> = cards.iter().map(|(c, _)| resolver.resolve(c)).collect();
-    let (notes, keys) = make_notes(cards, resolved, options);
+    // Only cards with images have anything resolved: kept by (file, card) index.
+    let mut resolved: Vec<Vec<(usize, Resolution)>> = Vec::with_capacity(per_file.len());
+    for (cards, _) in &per_file {
+        resolved.push(
+            cards
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.images.is_empty())
+                .map(|(i, c)| (i, resolver.resolve(c)))
+                .collect(),
+        );
+    }
+    let (notes, keys) = make_notes(per_file, resolved, options);
     out.notes = notes;
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
@@ -303,35 +314,36 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     Ok(out)
 }
 
-/// Notes and their identity keys from cards (with their files' names) and their
-/// resolved images; on as many threads as there are cores, keeping the cards' order.
+/// What a card's images became, and the media files among them.
+type Resolution = (Vec<media::Resolved>, Vec<String>);
+
+/// Notes and their identity keys from each file's cards (with the file's name) and
+/// their resolved images; on every core, keeping the cards' order.
 fn make_notes(
-    cards: Vec<(Card, Arc<str>)>,
-    resolved: Vec<(Vec<media::Resolved>, Vec<String>)>,
+    per_file: Vec<(Vec<Card>, Arc<str>)>,
+    resolved: Vec<Vec<(usize, Resolution)>>,
     options: &Options,
 ) -> (Vec<Note>, Vec<ids::CardKey>) {
-    // Every list is made in place, each thread filling its own run of slots: no part
-    // lists joined at the end, so no moment with two copies of every note.
-    let mut cards: Vec<Option<_>> = cards.into_iter().map(Some).collect();
-    let mut resolved: Vec<Option<_>> = resolved.into_iter().map(Some).collect();
-    let mut notes: Vec<Option<Note>> = std::iter::repeat_with(|| None).take(cards.len()).collect();
-    let mut keys: Vec<Option<ids::CardKey>> =
-        std::iter::repeat_with(|| None).take(cards.len()).collect();
-    // Runs of cards, on the worker threads that parsed them: the memory parsing freed
-    // there is used again.
-    let chunk = 1024;
-    {
-        use rayon::prelude::*;
-        cards
-            .par_chunks_mut(chunk)
-            .zip(resolved.par_chunks_mut(chunk))
-            .zip(notes.par_chunks_mut(chunk))
-            .zip(keys.par_chunks_mut(chunk))
-            .for_each(|(((cards, resolved), notes), keys)| {
-                notes_of(cards, resolved, notes, keys, options);
-            });
+    use rayon::prelude::*;
+    // Every note goes straight into its slot of one list, each file's run of slots
+    // filled on a worker thread: no part lists joined at the end, so no moment with two
+    // copies of every note; and each file's cards are freed once its notes are made.
+    let total = per_file.iter().map(|(cards, _)| cards.len()).sum();
+    let mut notes: Vec<Option<Note>> = std::iter::repeat_with(|| None).take(total).collect();
+    let mut keys: Vec<Option<ids::CardKey>> = std::iter::repeat_with(|| None).take(total).collect();
+    let mut jobs = Vec::with_capacity(per_file.len());
+    let (mut notes_left, mut keys_left) = (&mut notes[..], &mut keys[..]);
+    for ((cards, name), resolved) in per_file.into_iter().zip(resolved) {
+        let (these_notes, rest_notes) = std::mem::take(&mut notes_left).split_at_mut(cards.len());
+        let (these_keys, rest_keys) = std::mem::take(&mut keys_left).split_at_mut(cards.len());
+        notes_left = rest_notes;
+        keys_left = rest_keys;
+        jobs.push((cards, name, resolved, these_notes, these_keys));
     }
-    drop((cards, resolved));
+    jobs.into_par_iter()
+        .for_each(|(cards, name, resolved, notes, keys)| {
+            notes_of(cards, &name, resolved, notes, keys, options);
+        });
     // `filter_map` collects into the same allocation (`flatten` would not): every slot
     // is filled, so nothing is dropped.
     #[allow(clippy::filter_map_identity)]
@@ -341,29 +353,31 @@ fn make_notes(
     )
 }
 
-/// [`make_notes`] for one run of cards: each card (taken from its slot) becomes the
-/// note and key in the same slots of `notes` and `keys`.
+/// [`make_notes`] for one file's cards: each card becomes the note and key in the same
+/// slots of `notes` and `keys`.
 fn notes_of(
-    cards: &mut [Option<(Card, Arc<str>)>],
-    resolved: &mut [Option<(Vec<media::Resolved>, Vec<String>)>],
+    cards: Vec<Card>,
+    file_name: &Arc<str>,
+    resolved: Vec<(usize, Resolution)>,
     notes: &mut [Option<Note>],
     keys: &mut [Option<ids::CardKey>],
     options: &Options,
 ) {
+    let mut resolved = resolved.into_iter().peekable();
     // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
     // Deck, tags and source are made once per section and shared.
     let mut section: Option<SectionShared> = None;
-    let slots = cards.iter_mut().zip(resolved).zip(notes).zip(keys);
-    for (((card, resolved), note_slot), key_slot) in slots {
-        let (Some((card, file_name)), Some((resolved, names))) = (card.take(), resolved.take())
-        else {
-            continue;
+    let slots = cards.into_iter().zip(notes).zip(keys).enumerate();
+    for (index, ((card, note_slot), key_slot)) in slots {
+        let (resolved, names) = match resolved.next_if(|(i, _)| *i == index) {
+            Some((_, resolution)) => resolution,
+            None => (Vec::new(), Vec::new()),
         };
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
         let same_section = section
             .as_ref()
-            .is_some_and(|(f, s, ..)| Arc::ptr_eq(f, &file_name) && Arc::ptr_eq(s, &card.sections));
+            .is_some_and(|(f, s, ..)| Arc::ptr_eq(f, file_name) && Arc::ptr_eq(s, &card.sections));
         if !same_section {
             section = None;
         }
@@ -374,7 +388,7 @@ fn notes_of(
                 note::deck_name(&card, options).into(),
                 note::tags(&card, options).into(),
                 note::strip_controls(parse::escape_attr(&note::source_field(
-                    display_name(&file_name),
+                    display_name(file_name),
                     &card.sections,
                 )))
                 .into(),
@@ -418,7 +432,7 @@ fn notes_of(
             context: context_text,
             term: term_text,
             pinned: pinned_id,
-            file: file_name,
+            file: file_name.clone(),
             definition: note::hash_parts([note.definition.as_str()]),
             content: note::content_hash(&note),
             templates: 1 + usize::from(reverse),

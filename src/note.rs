@@ -160,15 +160,34 @@ pub fn source_field(file_name: &str, sections: &[String]) -> String {
 /// import anyway, and U+001F would split the field it is in: Anki joins a note's fields
 /// with it, so the note would seem to have a field too many and the whole import fail.
 pub fn strip_controls(text: String) -> String {
-    // Control characters are ASCII: a byte scan finds them.
-    let found = text
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f);
-    if found {
+    if has_control(text.as_bytes()) {
         text.chars().filter(|&c| !is_stripped(c)).collect()
     } else {
         text
     }
+}
+
+/// Whether `bytes` hold a character [`strip_controls`] removes (all are ASCII), eight
+/// bytes at a time: most text has none.
+fn has_control(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let suspect = |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || *b == 0x7f;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // A byte below 0x20, or equal to 0x7f, sets its high bit here (maybe others
+        // too, after the first): then look at the bytes themselves.
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let del = x ^ (ONES * 0x7f);
+        let is_del = del.wrapping_sub(ONES) & !del & HIGH;
+        if below_space | is_del != 0 && chunk.iter().any(suspect) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(suspect)
 }
 
 fn is_stripped(c: char) -> bool {
@@ -193,5 +212,15 @@ mod tests {
     fn control_characters_are_stripped() {
         assert_eq!(strip_controls("a\u{1f}b\u{7}c\td\ne\r".into()), "abc\td\ne");
         assert_eq!(strip_controls("日本語".into()), "日本語");
+        // Every control character, at every position of an eight-byte word.
+        for c in (0u8..0x20).chain([0x7f]) {
+            for at in 0..17 {
+                let mut text = "x".repeat(17);
+                text.insert(at, c as char);
+                let expected = c == b'\t' || c == b'\n';
+                assert_eq!(!has_control(text.as_bytes()), expected, "{c:#x} at {at}");
+            }
+        }
+        assert!(!has_control("\t\n日本語のテキスト 123 ~ abc".as_bytes()));
     }
 }

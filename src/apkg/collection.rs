@@ -243,7 +243,12 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
     table.push(1, Payload::Bytes(&p.col))?;
     table.finish()?;
 
-    let mut record = Record::default();
+    // Planning needs only each row's size: the values are measured, never copied.
+    let mut record = if planning {
+        Record::measuring()
+    } else {
+        Record::default()
+    };
     let mut table = db.table("notes")?;
     for (_, i, sfld, csum) in &p.by_id {
         let note = p.notes.note(*i as usize);
@@ -263,7 +268,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         record.int(*csum);
         record.int(0);
         record.text("");
-        table.push(note.id, payload_of(record.bytes(), planning))?;
+        table.push(note.id, payload_of(&mut record, planning))?;
     }
     table.finish()?;
 
@@ -288,7 +293,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
             record.int(0); // ivl, factor, reps, lapses, left, odue, odid, flags
         }
         record.text("");
-        table.push(card.id, payload_of(record.bytes(), planning))?;
+        table.push(card.id, payload_of(&mut record, planning))?;
     }
     table.finish()?;
     db.table("revlog")?.finish()?;
@@ -309,11 +314,11 @@ struct CardRow {
 }
 
 /// A row as the pass wants it: only its length when planning.
-fn payload_of(bytes: &[u8], planning: bool) -> Payload<'_> {
+fn payload_of(record: &mut Record, planning: bool) -> Payload<'_> {
     if planning {
-        Payload::Len(bytes.len())
+        Payload::Len(record.size())
     } else {
-        Payload::Bytes(bytes)
+        Payload::Bytes(record.bytes())
     }
 }
 

@@ -319,14 +319,17 @@ impl Table<'_, '_> {
             )));
         }
         let mut cell = std::mem::take(&mut self.cell);
-        table_cell(rowid, record, &mut cell, Some(&mut *self.writer))?;
-        if !self.leaf.fits(cell.len()) {
+        let size = table_cell(rowid, record, &mut cell, Some(&mut *self.writer))?;
+        if !self.leaf.fits(size) {
             let last = self.last_rowid.unwrap_or(rowid);
             let page = self.writer.emit(&self.leaf, 0)?;
             self.children.push((page, last));
             self.leaf.clear();
         }
-        self.leaf.push(&cell);
+        match record {
+            Payload::Bytes(_) => self.leaf.push(&cell),
+            Payload::Len(_) => self.leaf.push_len(size),
+        }
         self.cell = cell;
         self.last_rowid = Some(rowid);
         Ok(())
@@ -379,8 +382,11 @@ struct Node {
     kind: u8,
     /// Where the B-tree header starts (100 on page 1, else 0).
     start: usize,
+    /// The cells' bytes (none for cells only measured, when planning).
     cells: Vec<u8>,
+    /// Where each cell ends, counting measured cells too.
     ends: Vec<usize>,
+    used: usize,
 }
 
 impl Node {
@@ -390,6 +396,7 @@ impl Node {
             start,
             cells: Vec::with_capacity(PAGE),
             ends: Vec::with_capacity(PAGE / 8),
+            used: 0,
         }
     }
 
@@ -397,6 +404,7 @@ impl Node {
     fn clear(&mut self) {
         self.cells.clear();
         self.ends.clear();
+        self.used = 0;
     }
 
     fn header_len(&self) -> usize {
@@ -412,19 +420,26 @@ impl Node {
     }
 
     fn fits(&self, cell: usize) -> bool {
-        self.start + self.header_len() + 2 * (self.ends.len() + 1) + self.cells.len() + cell
-            <= USABLE
+        self.start + self.header_len() + 2 * (self.ends.len() + 1) + self.used + cell <= USABLE
     }
 
     fn push(&mut self, cell: &[u8]) {
         self.cells.extend_from_slice(cell);
-        self.ends.push(self.cells.len());
+        self.used += cell.len();
+        self.ends.push(self.used);
+    }
+
+    /// Counts a cell of `len` bytes without its bytes (planning only).
+    fn push_len(&mut self, len: usize) {
+        self.used += len;
+        self.ends.push(self.used);
     }
 
     /// Removes the last cell, returning it.
     fn pop(&mut self) -> Vec<u8> {
         self.ends.pop();
         let start = self.ends.last().copied().unwrap_or(0);
+        self.used = start;
         self.cells.split_off(start)
     }
 
@@ -480,7 +495,7 @@ fn table_cell(
     payload: Payload<'_>,
     cell: &mut Vec<u8>,
     writer: Option<&mut Writer<'_>>,
-) -> Result<(), WriteError> {
+) -> Result<usize, WriteError> {
     let len = payload.len();
     cell.clear();
     put_varint(cell, len as u64);
@@ -497,13 +512,13 @@ fn table_cell(
             min_local
         }
     };
-    match payload {
-        Payload::Bytes(bytes) => cell.extend_from_slice(&bytes[..local]),
-        // Planning: only the cell's size matters.
-        Payload::Len(_) => cell.resize(cell.len() + local, 0),
+    // Planning: only the cell's size matters, its bytes are not made.
+    let measured = cell.len() + local + if local < len { 4 } else { 0 };
+    if let Payload::Bytes(bytes) = payload {
+        cell.extend_from_slice(&bytes[..local]);
     }
     if local == len {
-        return Ok(());
+        return Ok(measured);
     }
     let Some(writer) = writer else {
         return Err(WriteError::Invalid("a row too large for page 1".into()));
@@ -523,7 +538,7 @@ fn table_cell(
         };
         writer.emit_overflow(next, chunk)?;
     }
-    Ok(())
+    Ok(measured)
 }
 
 /// An index leaf cell: payload size and payload (index records here never spill).
@@ -562,32 +577,33 @@ fn max_local_index() -> usize {
 /// SQLite's variable-length integer: 1 to 9 bytes, big-endian, 7 bits per byte with
 /// the high bit meaning "more", and all 8 bits of a ninth byte.
 pub fn put_varint(out: &mut Vec<u8>, v: u64) {
+    let mut bytes = [0u8; 9];
+    let n = varint_into(&mut bytes, v);
+    out.extend_from_slice(&bytes[..n]);
+}
+
+/// [`put_varint`] into the start of `out`; returns the number of bytes written.
+fn varint_into(out: &mut [u8], v: u64) -> usize {
     if v <= 0x7f {
-        out.push(v as u8);
-        return;
+        out[0] = v as u8;
+        return 1;
     }
     if v > 0x00ff_ffff_ffff_ffff {
-        let mut bytes = [0u8; 9];
-        bytes[8] = v as u8;
+        out[8] = v as u8;
         let mut rest = v >> 8;
-        for b in bytes[..8].iter_mut().rev() {
+        for b in out[..8].iter_mut().rev() {
             *b = (rest as u8 & 0x7f) | 0x80;
             rest >>= 7;
         }
-        out.extend_from_slice(&bytes);
-        return;
+        return 9;
     }
-    let mut tmp = [0u8; 9];
-    let mut n = 0;
+    let n = varint_len(v);
     let mut rest = v;
-    while rest > 0 {
-        tmp[n] = (rest as u8 & 0x7f) | 0x80;
+    for (i, b) in out[..n].iter_mut().rev().enumerate() {
+        *b = (rest as u8 & 0x7f) | if i == 0 { 0 } else { 0x80 };
         rest >>= 7;
-        n += 1;
     }
-    tmp[0] &= 0x7f; // the last byte (lowest bits) has no "more" bit
-    tmp[..n].reverse();
-    out.extend_from_slice(&tmp[..n]);
+    n
 }
 
 /// Reads a varint; returns it and its length.
@@ -614,18 +630,56 @@ fn varint_len(v: u64) -> usize {
 }
 
 /// A record (a row or an index entry) being encoded: a header of serial types, then
-/// the values.
-#[derive(Debug, Default)]
+/// the values. The values are written after room left for the header, which goes in
+/// front of them at the end: a record is never copied whole.
+#[derive(Debug)]
 pub struct Record {
     types: Vec<u64>,
-    body: Vec<u8>,
+    /// `HEADER_ROOM` bytes, then the values.
+    buf: Vec<u8>,
+    body_len: usize,
+    /// Only the size is wanted (the planning pass): values are counted, not written.
+    measure: bool,
+    /// For a header longer than the room left for it (never, with Anki's tables).
     out: Vec<u8>,
 }
 
+/// Room for a record's header: 18 columns (Anki's widest table) of 9-byte serial types
+/// would need 171 bytes.
+const HEADER_ROOM: usize = 256;
+
+impl Default for Record {
+    fn default() -> Self {
+        Self {
+            types: Vec::with_capacity(32),
+            buf: vec![0; HEADER_ROOM],
+            body_len: 0,
+            measure: false,
+            out: Vec::new(),
+        }
+    }
+}
+
 impl Record {
+    /// A record that only measures: [`Record::size`] without any bytes.
+    pub fn measuring() -> Self {
+        Self {
+            measure: true,
+            ..Self::default()
+        }
+    }
+
     pub fn clear(&mut self) {
         self.types.clear();
-        self.body.clear();
+        self.buf.truncate(HEADER_ROOM);
+        self.body_len = 0;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if !self.measure {
+            self.buf.extend_from_slice(bytes);
+        }
+        self.body_len += bytes.len();
     }
 
     /// The column that aliases the rowid (`id integer primary key`): stored as NULL.
@@ -646,17 +700,17 @@ impl Record {
             _ => (6, 8),
         };
         self.types.push(serial);
-        self.body.extend_from_slice(&v.to_be_bytes()[8 - len..]);
+        self.write(&v.to_be_bytes()[8 - len..]);
     }
 
     pub fn real(&mut self, v: f64) {
         self.types.push(7);
-        self.body.extend_from_slice(&v.to_bits().to_be_bytes());
+        self.write(&v.to_bits().to_be_bytes());
     }
 
     pub fn text(&mut self, s: &str) {
         self.types.push(s.len() as u64 * 2 + 13);
-        self.body.extend_from_slice(s.as_bytes());
+        self.write(s.as_bytes());
     }
 
     /// Text made of parts, as if they were one string.
@@ -664,7 +718,7 @@ impl Record {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         self.types.push(len as u64 * 2 + 13);
         for part in parts {
-            self.body.extend_from_slice(part.as_bytes());
+            self.write(part.as_bytes());
         }
     }
 
@@ -675,9 +729,9 @@ impl Record {
         self.types.push(len as u64 * 2 + 13);
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
-                self.body.extend_from_slice(separator.as_bytes());
+                self.write(separator.as_bytes());
             }
-            self.body.extend_from_slice(part.as_bytes());
+            self.write(part.as_bytes());
         }
     }
 
@@ -691,20 +745,39 @@ impl Record {
         }
     }
 
-    /// The encoded record.
-    pub fn bytes(&mut self) -> &[u8] {
+    /// The header's length (which counts its own length's varint).
+    fn header_len(&self) -> usize {
         let types_len: usize = self.types.iter().map(|&t| varint_len(t)).sum();
-        // The header's size counts its own varint.
-        let mut header_len = types_len + 1;
+        let header_len = types_len + 1;
         if varint_len(header_len as u64) > 1 {
-            header_len = types_len + varint_len((types_len + 2) as u64);
+            types_len + varint_len((types_len + 2) as u64)
+        } else {
+            header_len
+        }
+    }
+
+    /// The encoded record's size in bytes.
+    pub fn size(&self) -> usize {
+        self.header_len() + self.body_len
+    }
+
+    /// The encoded record (empty when measuring).
+    pub fn bytes(&mut self) -> &[u8] {
+        let header_len = self.header_len();
+        if header_len <= HEADER_ROOM {
+            let start = HEADER_ROOM - header_len;
+            let mut at = start + varint_into(&mut self.buf[start..], header_len as u64);
+            for &t in &self.types {
+                at += varint_into(&mut self.buf[at..], t);
+            }
+            return &self.buf[start..];
         }
         self.out.clear();
         put_varint(&mut self.out, header_len as u64);
         for &t in &self.types {
             put_varint(&mut self.out, t);
         }
-        self.out.extend_from_slice(&self.body);
+        self.out.extend_from_slice(&self.buf[HEADER_ROOM..]);
         &self.out
     }
 }
@@ -987,6 +1060,50 @@ mod tests {
             let (_, b) = get_varint(&page[at + a..]);
             let theirs = &page[at + a + b..at + a + b + size as usize];
             assert_eq!(theirs, &expected[..], "row {}", i + 1);
+        }
+    }
+
+    /// The varint encoding, written the obvious way.
+    fn reference_varint(out: &mut Vec<u8>, v: u64) {
+        if v <= 0x7f {
+            out.push(v as u8);
+            return;
+        }
+        if v > 0x00ff_ffff_ffff_ffff {
+            let mut bytes = [0u8; 9];
+            bytes[8] = v as u8;
+            let mut rest = v >> 8;
+            for b in bytes[..8].iter_mut().rev() {
+                *b = (rest as u8 & 0x7f) | 0x80;
+                rest >>= 7;
+            }
+            out.extend_from_slice(&bytes);
+            return;
+        }
+        let mut tmp = [0u8; 9];
+        let mut n = 0;
+        let mut rest = v;
+        while rest > 0 {
+            tmp[n] = (rest as u8 & 0x7f) | 0x80;
+            rest >>= 7;
+            n += 1;
+        }
+        tmp[0] &= 0x7f; // the last byte (lowest bits) has no "more" bit
+        tmp[..n].reverse();
+        out.extend_from_slice(&tmp[..n]);
+    }
+
+    #[test]
+    fn varints_match_the_obvious_encoding() {
+        let mut values: Vec<u64> = (0..70)
+            .flat_map(|b| [1u64 << b.min(63), (1u64 << b.min(63)) - 1])
+            .collect();
+        values.extend([0, u64::MAX, 0x7f, 0x80, 0x3fff, 0x4000]);
+        for v in values {
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            put_varint(&mut ours, v);
+            reference_varint(&mut theirs, v);
+            assert_eq!(ours, theirs, "{v}");
         }
     }
 

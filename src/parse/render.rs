@@ -24,6 +24,26 @@ pub(crate) fn render_html(
     events: &[Spanned<'_>],
     on_image: &mut dyn FnMut(FoundImage) -> usize,
 ) -> String {
+    // HTML is a little longer than the text it comes from.
+    let text: usize = events
+        .iter()
+        .map(|(event, _)| match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => t.len(),
+            _ => 8,
+        })
+        .sum();
+    let mut html = String::with_capacity(text + text / 4 + 16);
+    // Most runs of events need nothing rewritten: they go to the renderer as they are.
+    let plain = events.iter().all(|(event, _)| match event {
+        Event::Start(Tag::Image { .. } | Tag::HtmlBlock) => false,
+        Event::Html(text) | Event::InlineHtml(text) => !has_img_tag(text),
+        Event::InlineMath(_) | Event::DisplayMath(_) => false,
+        _ => true,
+    });
+    if plain {
+        pulldown_cmark::html::push_html(&mut html, events.iter().map(|(e, _)| e.clone()));
+        return html;
+    }
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
@@ -79,7 +99,6 @@ pub(crate) fn render_html(
         }
         i += 1;
     }
-    let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, out.into_iter());
     html
 }

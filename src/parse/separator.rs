@@ -109,7 +109,7 @@ struct Runs {
 impl Runs {
     fn new(chars: &[Ch]) -> Self {
         let mut of = vec![usize::MAX; chars.len()];
-        let mut runs = Vec::new();
+        let mut runs = Vec::with_capacity(chars.len() / 4 + 1);
         let mut i = 0;
         while i < chars.len() {
             if !chars[i].c.is_ascii_graphic() {
