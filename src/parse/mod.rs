@@ -80,6 +80,8 @@ pub fn parse(source: &Source, default_deck: &str) -> Parsed {
     };
     walker.blocks(0..events.len(), &[], true);
     walker.warn_unused_images();
+    // The cards wait for every other file to be parsed: without the list's spare room.
+    walker.parsed.cards.shrink_to_fit();
     walker.parsed
 }
 
