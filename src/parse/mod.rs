@@ -89,6 +89,13 @@ pub fn parse(source: &Source, default_deck: &str) -> Parsed {
 /// On a definition-list term it removes the term and its definitions. A list left empty
 /// goes too, so no empty `<ul>` remains in a parent's answer.
 fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
+    // Most files skip nothing: then the events stay as they are, not copied.
+    let may_skip = events
+        .iter()
+        .any(|(e, _)| matches!(e, Event::InlineHtml(html) if html.contains("skip")));
+    if !may_skip {
+        return events;
+    }
     let mut kept: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
