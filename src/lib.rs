@@ -14,6 +14,7 @@ pub mod ids;
 pub mod load;
 pub mod lock;
 pub mod media;
+pub mod memory;
 pub mod note;
 pub mod par;
 pub mod parse;
@@ -165,7 +166,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         clock = now;
         elapsed
     };
-    let (files, load_problems) = load::load(&options.inputs);
+    // Files are listed here and read by the workers that parse them, so only the files
+    // being parsed are in memory at once.
+    let (files, load_problems) = load::paths(&options.inputs);
     if load_problems
         .iter()
         .any(|d| d.severity == diag::Severity::Error)
@@ -194,18 +197,29 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     timings.read = lap();
     let names: Vec<Arc<str>> = files
         .iter()
-        .map(|file| {
-            lock_relative(lock_dir.as_deref(), &file.source.path)
-                .unwrap_or_else(|| file.name.clone())
+        .map(|(path, name)| {
+            lock_relative(lock_dir.as_deref(), path)
+                .unwrap_or_else(|| name.clone())
                 .into()
         })
         .collect();
     let built_files: std::collections::BTreeSet<String> =
         names.iter().map(|n| n.to_string()).collect();
     let all_parsed = parse_all(&files);
-    drop(files); // the notes' text is no longer needed
-                 // Each file's cards stay in their own list, freed as soon as its notes are made.
-    let mut per_file: Vec<(Vec<Card>, Arc<str>)> = Vec::with_capacity(all_parsed.len());
+    memory::release(); // what parsing freed
+                       // Every file that cannot be read or decoded is reported, not just the first.
+    let unreadable: Vec<Diagnostic> = all_parsed
+        .iter()
+        .filter_map(|p| p.as_ref().err().cloned())
+        .collect();
+    if !unreadable.is_empty() {
+        let mut problems = out.diagnostics;
+        problems.extend(unreadable);
+        return Err(Error::Invalid(problems));
+    }
+    let all_parsed = all_parsed.into_iter().flatten();
+    // Each file's cards stay in their own list, freed as soon as its notes are made.
+    let mut per_file: Vec<(Vec<Card>, Arc<str>)> = Vec::with_capacity(files.len());
     for (name, parsed) in names.into_iter().zip(all_parsed) {
         out.diagnostics.extend(parsed.diagnostics);
         per_file.push((parsed.cards, name));
@@ -246,6 +260,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         );
     }
     let (notes, keys) = make_notes(per_file, resolved, options);
+    memory::release(); // the cards, now notes
     out.notes = notes;
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
@@ -283,6 +298,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.kept = kept;
     out.report = Report::new(&out.notes, &out.keys, removed, old_lock.is_some());
     timings.ids = lap();
+    memory::release(); // the id stage's tables
     if out.notes.is_empty() {
         return Err(Error::NoCards {
             path: options.inputs.first().cloned().unwrap_or_default(),
@@ -443,11 +459,17 @@ fn notes_of(
 }
 
 /// Parses every file, on as many threads as there are cores, keeping their order.
-fn parse_all(files: &[load::NoteFile]) -> Vec<parse::Parsed> {
+fn parse_all(files: &[(PathBuf, String)]) -> Vec<Result<parse::Parsed, Diagnostic>> {
     use rayon::prelude::*;
     files
         .par_iter()
-        .map(|f| parse::parse(&f.source, &f.stem))
+        .map(|(path, _)| {
+            let source = source::Source::read(path)?;
+            let stem = path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            Ok(parse::parse(&source, &stem))
+        })
         .collect()
 }
 

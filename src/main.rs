@@ -11,6 +11,20 @@ use serde::Serialize;
 
 use notes2anki::{build, extract, Error, Options};
 
+/// mimalloc: with tens of thousands of small strings per build, a third faster than the
+/// system allocator (README, Performance).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Returns the pages mimalloc holds free to the system, on every worker thread and this
+/// one (called between the pipeline's stages; see `notes2anki::memory`).
+fn release_memory() {
+    // SAFETY: `mi_collect` has no preconditions: it only frees what is unused.
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    // SAFETY: as above.
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 /// Turn the Markdown notes you already write into Anki decks.
 ///
 /// Every list item that reads `term: definition` becomes a card; the file's `#` heading
@@ -373,6 +387,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
+    notes2anki::memory::set_release(release_memory);
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -114,9 +114,9 @@ const CREATED: i64 = 1_411_124_400;
 struct Prepared<'n> {
     col: Vec<u8>,
     notes: &'n dyn Notes,
-    /// The notes in rowid order: id, index in `notes`, sort field (if not the first
-    /// field itself), checksum.
-    by_id: Vec<(i64, u32, Option<String>, i64)>,
+    /// The notes in rowid order: id, index in `notes`, checksum, sort field (if not
+    /// the first field itself).
+    by_id: Vec<(i64, u32, u32, Option<Box<str>>)>,
     cards: Vec<CardRow>,
     /// Each index's entries, encoded and sorted.
     indexes: Vec<(&'static str, Entries)>,
@@ -126,13 +126,15 @@ struct Prepared<'n> {
 #[derive(Default)]
 struct Entries {
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl Entries {
     fn iter(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(&self.ends).map(|(s, &e)| &self.bytes[s..e])
+        starts
+            .zip(&self.ends)
+            .map(|(s, &e)| &self.bytes[s as usize..e as usize])
     }
 }
 
@@ -177,8 +179,8 @@ fn prepare<'n>(
         let sfld = strip_html(note.fields[0]);
         let csum = checksum(&sfld);
         // Usually the first field is its own text: then it is not kept twice.
-        let sfld = (sfld != note.fields[0]).then_some(sfld);
-        (note.id, i, sfld, csum)
+        let sfld = (sfld != note.fields[0]).then(|| sfld.into_boxed_str());
+        (note.id, i, csum, sfld)
     });
     drop(indexes);
     by_id.sort_unstable_by_key(|n| n.0);
@@ -225,7 +227,7 @@ fn prepare<'n>(
         ("ix_revlog_cid", Entries::default()),
         (
             "ix_notes_csum",
-            entries(by_id.iter().map(|n| [n.3, n.0]).collect()),
+            entries(by_id.iter().map(|n| [i64::from(n.2), n.0]).collect()),
         ),
     ];
     Prepared {
@@ -250,7 +252,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         Record::default()
     };
     let mut table = db.table("notes")?;
-    for (_, i, sfld, csum) in &p.by_id {
+    for (_, i, csum, sfld) in &p.by_id {
         let note = p.notes.note(*i as usize);
         record.clear();
         record.null();
@@ -265,7 +267,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         }
         record.text_joined(&note.fields, "\u{1f}");
         record.numeric_text(sfld.as_deref().unwrap_or(note.fields[0]));
-        record.int(*csum);
+        record.int(i64::from(*csum));
         record.int(0);
         record.text("");
         table.push(note.id, payload_of(&mut record, planning))?;
@@ -337,7 +339,8 @@ fn entries<const N: usize>(mut keys: Vec<[i64; N]>) -> Entries {
             record.int(v);
         }
         out.bytes.extend_from_slice(record.bytes());
-        out.ends.push(out.bytes.len());
+        // An entry is at most 5 integers: 125k cards make a few MB, far below 4 GiB.
+        out.ends.push(out.bytes.len() as u32);
     }
     out
 }
@@ -379,11 +382,9 @@ pub(super) fn col_row(
 }
 
 /// `csum`: the first 4 bytes of the SHA-1 of the stripped first field, big-endian.
-pub(super) fn checksum(text: &str) -> i64 {
+pub(super) fn checksum(text: &str) -> u32 {
     let digest = Sha1::digest(text.as_bytes());
-    i64::from(u32::from_be_bytes([
-        digest[0], digest[1], digest[2], digest[3],
-    ]))
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 /// Text of an HTML field, as Anki's sort field holds it.

@@ -200,20 +200,20 @@ impl<'a> Writer<'a> {
         entries: impl Iterator<Item = &'r [u8]>,
     ) -> Result<(), WriteError> {
         let slot = self.slot(name)?;
-        let entries: Vec<&[u8]> = entries.collect();
+        let mut entries = entries.peekable();
         let mut leaf = Node::new(LEAF_INDEX, 0);
         // Children and the entries between them (an index is a B-tree, not a B+tree:
         // each divider lives in an interior page only).
         let mut children: Vec<u32> = Vec::new();
         let mut dividers: Vec<Vec<u8>> = Vec::new();
         let mut cell = Vec::new();
-        for (i, entry) in entries.iter().enumerate() {
+        while let Some(entry) = entries.next() {
             index_cell(entry, &mut cell)?;
             if leaf.fits(cell.len()) {
                 leaf.push(&cell);
                 continue;
             }
-            if i + 1 < entries.len() {
+            if entries.peek().is_some() {
                 // The leaf is full: this entry goes up as a divider, the next one starts
                 // a new leaf.
                 children.push(self.emit(&leaf, 0)?);
