@@ -735,6 +735,41 @@ fn a_build_killed_at_any_moment_leaves_the_old_package_or_a_whole_new_one() {
 }
 
 #[test]
+fn long_notes_and_numeric_terms_reach_anki_whole() {
+    if skipped("long_notes_and_numeric_terms_reach_anki_whole") {
+        return;
+    }
+    // The collection's pages are written by notes2anki itself: rows longer than a page
+    // continue on overflow pages (one, several, dozens), and a first field that reads as
+    // a number is stored as one, as SQLite would.
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    let mut md = String::from("# Long\n\n");
+    for (term, repeat) in [("一頁", 1_500), ("数頁", 6_000), ("多頁", 60_000)] {
+        md.push_str(&format!("- {term}: {}\n", "長い定義。".repeat(repeat / 5)));
+    }
+    for term in ["42", "3.5", "-7", "1e3", "007"] {
+        md.push_str(&format!("- {term}: a number as the term\n"));
+    }
+    std::fs::write(dir.path().join("notes/long.md"), md).expect("write");
+    let package = build(dir.path(), &["notes"]);
+    let expected = cards_json(&run(dir.path(), &["cards"]));
+    for importer in BOTH {
+        let col = import(importer, &[&package]);
+        let notes = notes_by_guid(&col);
+        assert_eq!(notes.len(), expected.len(), "{importer:?}");
+        for card in &expected {
+            let note = &notes[str_of(&card["guid"])];
+            assert_eq!(note["fields"]["Term"], card["term"], "{importer:?}");
+            assert_eq!(
+                note["fields"]["Definition"], card["definition"],
+                "{importer:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn control_characters_never_break_an_import() {
     if skipped("control_characters_never_break_an_import") {
         return;
