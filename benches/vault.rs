@@ -1,7 +1,7 @@
 //! The vault-scale benchmark: `cargo bench --bench vault`.
 //!
 //! Generates the deterministic corpus (1k, 10k and 125k cards), times the whole
-//! `notes2anki build` as a process (median of several runs, with peak memory), prints
+//! `notes2anki build` as a process (median of 5 runs after one warm-up, with peak memory), prints
 //! each stage's share, times a rebuild after one file of 50 changed, and in the same run
 //! times genanki 0.13.1 writing the same number of notes (from a virtualenv it creates
 //! under target/bench). Finally it imports the 125k package into real Anki (26.9.3) and
@@ -119,7 +119,7 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let runs: usize = value("--runs").and_then(|r| r.parse().ok()).unwrap_or(3);
+    let runs: usize = value("--runs").and_then(|r| r.parse().ok()).unwrap_or(5);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&root).expect("target/bench");
     let bin = env!("CARGO_BIN_EXE_notes2anki");
@@ -158,6 +158,8 @@ fn main() {
                 .arg(&lock);
             measure(&mut cmd)
         };
+        // One run first, not counted: the binary and the notes into the page cache.
+        let _ = build(false);
         let fresh = median((0..runs).map(|_| build(false)).collect());
         let timing_line = fresh
             .stderr
@@ -215,8 +217,9 @@ fn main() {
         say(format!("    {rebuild_timings}"));
         let genanki_run = genanki.as_ref().map(|python| {
             let out = dir.join("genanki.apkg");
+            // Warmed up too, as notes2anki is.
             median(
-                (0..runs)
+                (0..=runs)
                     .map(|_| {
                         let mut cmd = Command::new(python);
                         cmd.arg(
@@ -227,6 +230,7 @@ fn main() {
                         .arg(&out);
                         measure(&mut cmd)
                     })
+                    .skip(1)
                     .collect(),
             )
         });
