@@ -181,7 +181,6 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         });
     }
     let lock_path = options.lock_path();
-    let old_lock = lock::Lock::read(&lock_path)?;
     let lock_dir = lock_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -205,9 +204,18 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         .collect();
     let built_files: std::collections::BTreeSet<String> =
         names.iter().map(|n| n.to_string()).collect();
-    let all_parsed = parse_all(&files);
+    // The lock (a line per card) is read while the notes are parsed.
+    let ((old_lock, lock_read), all_parsed) = rayon::join(
+        || {
+            let started = Instant::now();
+            (lock::Lock::read(&out.lock_path), started.elapsed())
+        },
+        || parse_all(&files),
+    );
+    let old_lock = old_lock?;
     memory::release(); // what parsing freed
-                       // Every file that cannot be read or decoded is reported, not just the first.
+
+    // Every file that cannot be read or decoded is reported, not just the first.
     let unreadable: Vec<Diagnostic> = all_parsed
         .iter()
         .filter_map(|p| p.as_ref().err().cloned())
@@ -226,6 +234,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     }
 
     timings.parse = lap();
+    timings.read += lock_read; // (during the parse)
     let cache_dir = options
         .cache_dir
         .clone()

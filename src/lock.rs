@@ -285,18 +285,30 @@ impl Lock {
                 ),
             ));
         }
-        let mut seen = BTreeSet::new();
-        for entry in &disk.cards {
-            if !seen.insert(entry.guid.as_str()) {
-                let line = text
-                    .lines()
-                    .position(|l| l.contains(&format!("\"guid\":\"{}\"", entry.guid)))
-                    .map_or(0, |i| i + 1);
-                return Err(bad(line, format!("guid {} appears twice", entry.guid)));
-            }
-        }
         let mut entries = disk.cards;
-        entries.sort_by(|a, b| a.guid.cmp(&b.guid));
+        entries.sort_unstable_by(|a, b| a.guid.cmp(&b.guid));
+        // Sorted, a repeated guid is next to itself; only then is the file searched for
+        // the first repeat in its own order, to name its line.
+        if entries.windows(2).any(|w| w[0].guid == w[1].guid) {
+            let mut seen = BTreeSet::new();
+            for line in text.lines() {
+                let Some(guid) = line
+                    .split("\"guid\":\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                else {
+                    continue;
+                };
+                if !seen.insert(guid) {
+                    let line = text
+                        .lines()
+                        .position(|l| l.contains(&format!("\"guid\":\"{guid}\"")))
+                        .map_or(0, |i| i + 1);
+                    return Err(bad(line, format!("guid {guid} appears twice")));
+                }
+            }
+            return Err(bad(0, "a guid appears twice".into()));
+        }
         Ok(Some(Lock {
             notetype: disk.notetype,
             entries,

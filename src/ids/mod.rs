@@ -89,11 +89,16 @@ pub fn assign(
     let mut claims: Vec<Option<(usize, Claim)>> = vec![None; cards.len()];
     let mut taken = vec![false; entries.len()];
     // Hash maps for lookups only: nothing is ever read out of them in their order.
-    let by_guid: HashMap<&str, usize> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.guid.as_str(), i))
-        .collect();
+    // Guids are looked up only for pinned cards.
+    let by_guid: HashMap<&str, usize> = if cards.iter().any(|c| c.pinned.is_some()) {
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.guid.as_str(), i))
+            .collect()
+    } else {
+        HashMap::default()
+    };
 
     // 1. Pinned cards find their entry by guid.
     for (c, card) in cards.iter().enumerate() {
@@ -109,28 +114,35 @@ pub fn assign(
     }
 
     // 2. Same identity: first the entries whose content is unchanged too, then the rest.
-    let mut by_identity: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::default();
-    for (i, e) in entries.iter().enumerate() {
-        by_identity
-            .entry((&e.deck, &e.context, &e.term))
-            .or_default()
-            .push(i);
+    //    Entries sharing an identity are chained (`same_identity`) from the first.
+    const END: usize = usize::MAX;
+    let mut by_identity: HashMap<(&str, &str, &str), usize> =
+        HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+    let mut same_identity = vec![END; entries.len()];
+    for (i, e) in entries.iter().enumerate().rev() {
+        if let Some(next) = by_identity.insert((&e.deck, &e.context, &e.term), i) {
+            same_identity[i] = next;
+        }
     }
+    // Looking every card up is most of a rebuild's id stage: on every core.
+    let first_with_identity = crate::par::map(cards, |_, card| {
+        let key = (&*card.deck, card.context.as_str(), card.term.as_str());
+        by_identity.get(&key).copied().unwrap_or(END)
+    });
+    drop(by_identity);
     for same_content in [true, false] {
         for (c, card) in cards.iter().enumerate() {
             if claims[c].is_some() || card.pinned.is_some() {
                 continue;
             }
-            let key = (&*card.deck, card.context.as_str(), card.term.as_str());
-            let found = by_identity.get(&key).and_then(|candidates| {
-                candidates
-                    .iter()
-                    .copied()
-                    .find(|&e| !taken[e] && (!same_content || entries[e].content == card.content))
-            });
-            if let Some(e) = found {
-                taken[e] = true;
-                claims[c] = Some((e, Claim::Exact));
+            let mut e = first_with_identity[c];
+            while e != END {
+                if !taken[e] && (!same_content || entries[e].content == card.content) {
+                    taken[e] = true;
+                    claims[c] = Some((e, Claim::Exact));
+                    break;
+                }
+                e = same_identity[e];
             }
         }
     }
