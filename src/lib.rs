@@ -307,7 +307,6 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.kept = kept;
     out.report = Report::new(&out.notes, &out.keys, removed, old_lock.is_some());
     timings.ids = lap();
-    memory::release(); // the id stage's tables
     if out.notes.is_empty() {
         return Err(Error::NoCards {
             path: options.inputs.first().cloned().unwrap_or_default(),
