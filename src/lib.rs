@@ -112,12 +112,19 @@ impl Options {
 /// Where a build's time went, stage by stage (measured, never written anywhere).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Timings {
+    /// Listing the files, and reading the lock (which happens while they are parsed).
     pub read: Duration,
+    /// Reading and parsing the files, on every core.
     pub parse: Duration,
+    /// Resolving images and making the notes.
     pub media: Duration,
+    /// Guids, ids and the change report.
     pub ids: Duration,
+    /// Making the collection's pages (not counting waits for the zip thread).
     pub sqlite: Duration,
+    /// Compressing them into the zip, on its own thread.
     pub zip: Duration,
+    /// Writing the lock file, on its own thread, and putting it in place.
     pub lock: Duration,
 }
 
@@ -306,6 +313,8 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.keys = keys;
     out.kept = kept;
     out.report = Report::new(&out.notes, &out.keys, removed, old_lock.is_some());
+    drop(old_lock);
+    memory::release(); // the id stage's tables, and the old lock
     timings.ids = lap();
     if out.notes.is_empty() {
         return Err(Error::NoCards {
