@@ -8,9 +8,9 @@
 //! naming every tree's root page) must come first in the stream, so the collection is
 //! written twice: a planning pass that only counts pages (rows given by their length),
 //! then the real pass, which starts with page 1 and streams every page in order — into
-//! the zip, with no file in between. The result is an ordinary database (file format 4, UTF-8, 4 KiB pages, no free pages) that
-//! `PRAGMA integrity_check` accepts; the tests compare it, row by row, with the same
-//! collection written by SQLite itself.
+//! the zip, with no file in between. The result is an ordinary database (file format 4,
+//! UTF-8, 4 KiB pages, no free pages) that `PRAGMA integrity_check` accepts; the tests
+//! compare it, row by row, with the same collection written by SQLite itself.
 //!
 //! References are to <https://www.sqlite.org/fileformat2.html>.
 
