@@ -24,6 +24,18 @@ const USABLE: usize = PAGE;
 const FILE_HEADER: usize = 100;
 /// The SQLite version the header names as the last writer (3.46.0: any 3.x reads it).
 const SQLITE_VERSION: u32 = 3_046_000;
+/// The page holding the byte at offset 2^30, which SQLite uses for file locks: it never
+/// holds data, and a reference to it reads as corruption (a collection over 1 GiB).
+const LOCK_PAGE: u32 = (0x4000_0000 / PAGE as u32) + 1;
+
+/// The number of the page written after page `n` (the lock-byte page is skipped).
+fn page_after(n: u32) -> u32 {
+    if n + 1 == LOCK_PAGE {
+        n + 2
+    } else {
+        n + 1
+    }
+}
 
 /// B-tree page types.
 const INTERIOR_INDEX: u8 = 2;
@@ -152,8 +164,20 @@ impl<'a> Writer<'a> {
             .collect()
     }
 
+    /// Writes the lock-byte page (zeros) if it is next: no data goes there.
+    fn skip_lock_page(&mut self) -> io::Result<()> {
+        if self.pages + 1 == LOCK_PAGE {
+            if let Out::Stream(out) = &mut self.out {
+                out.write_all(&[0u8; PAGE])?;
+            }
+            self.pages += 1;
+        }
+        Ok(())
+    }
+
     /// Writes one node as the next page; returns its number.
     fn emit(&mut self, node: &Node, right_most: u32) -> io::Result<u32> {
+        self.skip_lock_page()?;
         if let Out::Stream(out) = &mut self.out {
             out.write_all(&node.render(right_most)[..])?;
         }
@@ -163,6 +187,7 @@ impl<'a> Writer<'a> {
 
     /// Writes an overflow page: the next page's number, then up to a page of payload.
     fn emit_overflow(&mut self, next: u32, chunk: &[u8]) -> io::Result<u32> {
+        self.skip_lock_page()?;
         if let Out::Stream(out) = &mut self.out {
             let mut page = [0u8; PAGE];
             page[..4].copy_from_slice(&next.to_be_bytes());
@@ -524,11 +549,15 @@ fn table_cell(
         return Err(WriteError::Invalid("a row too large for page 1".into()));
     };
     // The overflow pages are written one after another: each one's successor is the
-    // page numbered one higher.
-    cell.extend_from_slice(&(writer.pages + 1).to_be_bytes());
+    // next page written.
+    cell.extend_from_slice(&page_after(writer.pages).to_be_bytes());
     let count = (len - local).div_ceil(USABLE - 4);
     for i in 0..count {
-        let next = if i + 1 < count { writer.pages + 2 } else { 0 };
+        let next = if i + 1 < count {
+            page_after(page_after(writer.pages))
+        } else {
+            0
+        };
         let chunk = match payload {
             Payload::Bytes(bytes) => {
                 let start = local + i * (USABLE - 4);
@@ -804,8 +833,9 @@ fn numeric(s: &str) -> Option<Number> {
         return None;
     }
     let v: f64 = t.parse().ok()?;
-    // SQLite keeps a real as an integer when the conversion is exact.
-    if v.fract() == 0.0 && v.abs() < 9.0e18 {
+    // SQLite keeps a real as an integer when the conversion is exact and the value is
+    // strictly inside i64's range (sqlite3VdbeIntegerAffinity).
+    if v.fract() == 0.0 && v > -9_223_372_036_854_775_808.0 && v < 9_223_372_036_854_775_808.0 {
         let i = v as i64;
         if i as f64 == v {
             return Some(Number::Int(i));
@@ -1016,6 +1046,13 @@ mod tests {
             "1.0",
             "-0.0",
             "日本",
+            // Whole reals near i64's limits: integers while strictly inside its range.
+            "9.1e18",
+            "-9.1e18",
+            "92e17",
+            "9200000000000000000.0",
+            "9.3e18",
+            "-9.3e18",
         ];
         let path = dir.path().join("r.db");
         let sql = Connection::open(&path).unwrap();
@@ -1105,6 +1142,36 @@ mod tests {
             reference_varint(&mut theirs, v);
             assert_eq!(ours, theirs, "{v}");
         }
+    }
+
+    #[test]
+    fn no_page_goes_at_the_lock_byte() {
+        // A writer whose next pages run over the lock-byte page: a row spilling onto
+        // three overflow pages, then its leaf.
+        let mut bytes = Vec::new();
+        let mut writer = Writer::plan(&[]);
+        writer.out = Out::Stream(&mut bytes);
+        writer.pages = LOCK_PAGE - 3;
+        let payload: Vec<u8> = (0..(USABLE - 4) * 3 + 600).map(|i| i as u8).collect();
+        let mut cell = Vec::new();
+        table_cell(1, Payload::Bytes(&payload), &mut cell, Some(&mut writer)).unwrap();
+        let leaf = writer.emit(&Node::new(LEAF_TABLE, 0), 0).unwrap();
+        // Pages LOCK_PAGE-2, LOCK_PAGE-1, (the lock page), LOCK_PAGE+1, then the leaf.
+        assert_eq!(leaf, LOCK_PAGE + 2);
+        let first = u32::from_be_bytes(cell[cell.len() - 4..].try_into().unwrap());
+        assert_eq!(first, LOCK_PAGE - 2);
+        drop(writer);
+        let next = |page: usize| {
+            u32::from_be_bytes(bytes[page * PAGE..page * PAGE + 4].try_into().unwrap())
+        };
+        assert_eq!(next(0), LOCK_PAGE - 1);
+        assert_eq!(next(1), LOCK_PAGE + 1);
+        assert!(
+            bytes[2 * PAGE..3 * PAGE].iter().all(|&b| b == 0),
+            "the lock page is empty"
+        );
+        assert_eq!(next(3), 0);
+        assert_eq!(bytes.len(), 5 * PAGE);
     }
 
     #[test]
