@@ -214,8 +214,8 @@ fn zip_package(
     let stored = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Stored)
         .last_modified_time(DateTime::default());
-    // Level 1: measured on the 125k-card corpus, it takes about a third of level 6's
-    // time for a package a few percent larger (README, Performance).
+    // Level 1: measured on the 125k-card corpus, 0.13 s for 15.0 MiB where level 6 takes
+    // 0.45 s for 11.0 MiB (README, Performance).
     let deflated = stored
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(DEFLATE_LEVEL));
