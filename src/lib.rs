@@ -219,10 +219,10 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         },
         || parse_all(&files),
     );
-    let old_lock = old_lock?;
     memory::release(); // what parsing freed
 
-    // Every file that cannot be read or decoded is reported, not just the first.
+    // Every file that cannot be read or decoded is reported, not just the first (and
+    // before any problem with the lock).
     let unreadable: Vec<Diagnostic> = all_parsed
         .iter()
         .filter_map(|p| p.as_ref().err().cloned())
@@ -232,6 +232,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         problems.extend(unreadable);
         return Err(Error::Invalid(problems));
     }
+    let old_lock = old_lock?;
     let all_parsed = all_parsed.into_iter().flatten();
     // Each file's cards stay in their own list, freed as soon as its notes are made.
     let mut per_file: Vec<(Vec<Card>, Arc<str>)> = Vec::with_capacity(files.len());

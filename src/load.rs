@@ -5,17 +5,6 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::diag::Diagnostic;
-use crate::source::Source;
-
-/// A note file and the name it goes by in the `Source` field.
-#[derive(Debug, Clone)]
-pub struct NoteFile {
-    pub source: Source,
-    /// The path relative to the input folder (the file name for a file input).
-    pub name: String,
-    /// The file's stem: its deck when it has no `#` heading.
-    pub stem: String,
-}
 
 fn is_markdown(path: &Path) -> bool {
     path.extension()
@@ -105,21 +94,4 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Diagnostic>) {
     let mut seen = std::collections::BTreeSet::new();
     found.retain(|(path, _)| seen.insert(path.clone()));
     (found, problems)
-}
-
-/// Reads every note file the inputs name; every file that cannot be read or decoded is
-/// reported (as an error diagnostic), not just the first.
-pub fn load(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
-    let (paths, mut problems) = paths(inputs);
-    let mut files = Vec::with_capacity(paths.len());
-    for (path, name) in paths {
-        let stem = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        match Source::read(&path) {
-            Ok(source) => files.push(NoteFile { source, name, stem }),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    (files, problems)
 }
