@@ -742,8 +742,6 @@ fn long_notes_and_numeric_terms_reach_anki_whole() {
     // The collection's pages are written by notes2anki itself: rows longer than a page
     // continue on overflow pages (one, several, dozens), and a first field that reads as
     // a number is stored as one, as SQLite would.
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
     let mut md = String::from("# Long\n\n");
     for (term, repeat) in [("一頁", 1_500), ("数頁", 6_000), ("多頁", 60_000)] {
         md.push_str(&format!("- {term}: {}\n", "長い定義。".repeat(repeat / 5)));
@@ -751,7 +749,7 @@ fn long_notes_and_numeric_terms_reach_anki_whole() {
     for term in ["42", "3.5", "-7", "1e3", "007"] {
         md.push_str(&format!("- {term}: a number as the term\n"));
     }
-    std::fs::write(dir.path().join("notes/long.md"), md).expect("write");
+    let dir = notes_project("long.md", &md);
     let package = build(dir.path(), &["notes"]);
     let expected = cards_json(&run(dir.path(), &["cards"]));
     for importer in BOTH {
@@ -774,14 +772,11 @@ fn control_characters_never_break_an_import() {
     if skipped("control_characters_never_break_an_import") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
     // U+001F is Anki's field separator; a bell and a NUL for good measure.
-    std::fs::write(
-        dir.path().join("notes/c.md"),
+    let dir = notes_project(
+        "c.md",
         "# C\n\n- Bell\u{7}: split\u{1f}here\u{0} and there\n",
-    )
-    .expect("write");
+    );
     let package = build(dir.path(), &["notes"]);
     for importer in BOTH {
         let col = import(importer, &[&package]);
@@ -812,13 +807,7 @@ fn random_notes_make_packages_real_anki_imports() {
             .new_tree(&mut runner)
             .expect("value")
             .current();
-        let dir = tempfile::tempdir().expect("tmp");
-        std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
-        std::fs::write(
-            dir.path().join("notes/r.md"),
-            format!("- Anchor: card\n\n{md}"),
-        )
-        .expect("write");
+        let dir = notes_project("r.md", &format!("- Anchor: card\n\n{md}"));
         let package = build(dir.path(), &["notes"]);
         let expected = cards_json(&run(dir.path(), &["cards"])).len();
         for importer in BOTH {

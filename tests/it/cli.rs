@@ -387,13 +387,7 @@ fn an_output_that_is_a_folder_and_notes_without_cards_are_refused() {
         "{}",
         stderr(&out)
     );
-    let empty = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir(empty.path().join("notes")).expect("mkdir");
-    std::fs::write(
-        empty.path().join("notes/prose.md"),
-        "# Prose\n\nJust text.\n",
-    )
-    .expect("write");
+    let empty = notes_project("prose.md", "# Prose\n\nJust text.\n");
     let out = run(empty.path(), &["build", "--offline"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

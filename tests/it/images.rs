@@ -122,8 +122,6 @@ fn remote_images_are_fetched_cached_revalidated_and_bad_ones_refused() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
     };
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
     let notes = format!(
         "# Remote\n\n\
          - Two images: ![a]({a}) and <img src=\"{b}\" width=\"20\">\n\
@@ -141,7 +139,7 @@ fn remote_images_are_fetched_cached_revalidated_and_bad_ones_refused() {
         redirect = server.url("/loop"),
         big = server.url("/big.png"),
     );
-    std::fs::write(dir.path().join("notes/n.md"), notes).expect("write");
+    let dir = notes_project("n.md", &notes);
     let cache = dir.path().join("xdg-cache");
 
     let (package, err) = build_with_cache(dir.path(), &cache, &[]);
@@ -260,9 +258,7 @@ fn a_progress_bar_shows_only_on_a_terminal() {
         );
         notes.push_str(&format!("- Image {i}: ![x]({})\n", server.url(&path)));
     }
-    let dir = tempfile::tempdir().expect("tmp");
-    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
-    std::fs::write(dir.path().join("notes/n.md"), notes).expect("write");
+    let dir = notes_project("n.md", &notes);
     // Not a terminal: no progress output.
     let (_, err) = build_with_cache(dir.path(), &dir.path().join("c1"), &[]);
     assert!(!err.contains("downloading images"), "{err}");

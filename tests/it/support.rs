@@ -43,6 +43,14 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// A temporary folder holding a copy of the seed as `notes/techstock.md`.
+/// A project whose `notes/` folder holds one file, `notes/<file>`, with `text`.
+pub fn notes_project(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    std::fs::write(dir.path().join("notes").join(file), text).expect("write");
+    dir
+}
+
 pub fn seed_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
