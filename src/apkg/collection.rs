@@ -198,31 +198,20 @@ fn prepare<'n>(
         }));
     }
     cards.sort_unstable_by_key(|c| c.id);
-    let card_keys = |key: fn(&CardRow, &PackageNote<'_>) -> [i64; 2]| {
-        cards
-            .iter()
-            .map(|c| key(c, &notes.note(c.note as usize)))
-            .collect()
-    };
     let indexes = vec![
         (
             "ix_notes_usn",
             entries(by_id.iter().map(|n| [-1, n.0]).collect()),
         ),
-        ("ix_cards_usn", entries(card_keys(|c, _| [-1, c.id]))),
+        ("ix_cards_usn", card_index(&cards, notes, |c, _| [-1, c.id])),
         ("ix_revlog_usn", Entries::default()),
-        ("ix_cards_nid", entries(card_keys(|c, n| [n.id, c.id]))),
+        (
+            "ix_cards_nid",
+            card_index(&cards, notes, |c, n| [n.id, c.id]),
+        ),
         (
             "ix_cards_sched",
-            entries(
-                cards
-                    .iter()
-                    .map(|c| {
-                        let n = notes.note(c.note as usize);
-                        [n.deck_id, 0, n.due, c.id]
-                    })
-                    .collect(),
-            ),
+            card_index(&cards, notes, |c, n| [n.deck_id, 0, n.due, c.id]),
         ),
         ("ix_revlog_cid", Entries::default()),
         (
@@ -322,6 +311,20 @@ fn payload_of(record: &mut Record, planning: bool) -> Payload<'_> {
     } else {
         Payload::Bytes(record.bytes())
     }
+}
+
+/// An index over the cards: each card's key (its own id last), from it and its note.
+fn card_index<const N: usize>(
+    cards: &[CardRow],
+    notes: &dyn Notes,
+    key: impl Fn(&CardRow, &PackageNote<'_>) -> [i64; N],
+) -> Entries {
+    entries(
+        cards
+            .iter()
+            .map(|c| key(c, &notes.note(c.note as usize)))
+            .collect(),
+    )
 }
 
 /// An index's entries from integer keys (the row's own id last), sorted as SQLite
