@@ -77,13 +77,15 @@ pub fn pinned_guid(deck: &str, id: &str) -> String {
     guid(deck, "#pinned", id)
 }
 
+/// The lowercase hex digits, by value.
+pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 /// Lowercase hex digits of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
+        s.push(HEX_DIGITS[usize::from(b >> 4)] as char);
+        s.push(HEX_DIGITS[usize::from(b & 15)] as char);
     }
     s
 }

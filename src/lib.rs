@@ -20,6 +20,7 @@ pub mod par;
 pub mod parse;
 pub mod preview;
 pub mod report;
+mod scan;
 pub mod source;
 pub mod temp;
 pub mod watch;

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::identity::HEX_DIGITS;
 use crate::note::Hash;
+use crate::scan;
 use crate::Error;
 
 /// File name of the lock in the notes folder.
@@ -128,9 +130,8 @@ fn entry_json(out: &mut Vec<u8>, e: &EntryRef<'_>) {
         out.extend_from_slice(b",\"");
         out.extend_from_slice(key.as_bytes());
         out.extend_from_slice(b"\":\"");
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         for shift in (0..16).rev() {
-            out.push(DIGITS[((hash.0 >> (shift * 4)) & 15) as usize]);
+            out.push(HEX_DIGITS[((hash.0 >> (shift * 4)) & 15) as usize]);
         }
         out.push(b'"');
     }
@@ -166,10 +167,9 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
             0x08 => out.extend_from_slice(b"\\b"),
             0x0c => out.extend_from_slice(b"\\f"),
             _ => {
-                const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
-                out.push(DIGITS[usize::from(b >> 4)]);
-                out.push(DIGITS[usize::from(b & 15)]);
+                out.push(HEX_DIGITS[usize::from(b >> 4)]);
+                out.push(HEX_DIGITS[usize::from(b & 15)]);
             }
         }
         rest = &rest[i + 1..];
@@ -180,19 +180,10 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
 /// The index of the first byte JSON must escape (`"`, `\\`, below 0x20), or the length;
 /// eight bytes at a time.
 fn next_escape(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Per byte: high bit set where the byte is zero / below n (exact for the lowest
-    // such byte, which is the only one used).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let found =
-            below_space | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')));
+        let x = scan::word(chunk);
+        let found = scan::below(x, 0x20) | scan::equal(x, b'"') | scan::equal(x, b'\\');
         if found != 0 {
             return i + (found.trailing_zeros() / 8) as usize;
         }

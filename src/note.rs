@@ -170,20 +170,15 @@ pub fn strip_controls(text: String) -> String {
 /// Whether `bytes` hold a character [`strip_controls`] removes (all are ASCII), eight
 /// bytes at a time: most text has none.
 fn has_control(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let suspect = |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || *b == 0x7f;
+    // Every byte of a multi-byte character is 0x80 or above: none reads as a control.
+    let suspect = |b: &u8| is_stripped(char::from(*b));
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // A byte below 0x20, or equal to 0x7f, sets its high bit here (maybe others
-        // too, after the first): then look at the bytes themselves.
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let del = x ^ (ONES * 0x7f);
-        let is_del = del.wrapping_sub(ONES) & !del & HIGH;
-        if below_space | is_del != 0 && chunk.iter().any(suspect) {
+        // A byte below 0x20, or DEL, marks the word: then look at the bytes themselves.
+        let x = crate::scan::word(chunk);
+        if crate::scan::below(x, 0x20) | crate::scan::equal(x, 0x7f) != 0
+            && chunk.iter().any(suspect)
+        {
             return true;
         }
     }
