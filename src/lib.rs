@@ -487,7 +487,13 @@ fn parse_all(files: &[(PathBuf, String)]) -> Vec<Result<parse::Parsed, Diagnosti
             let stem = path
                 .file_stem()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            Ok(parse::parse(&source, &stem))
+            let parsed = parse::parse(&source, &stem);
+            drop(source);
+            // A file's events and scratch text are freed by now: without this, mimalloc
+            // keeps every file's pages until the end of the stage (measured: a 160 MiB
+            // peak at 125k cards instead of 130).
+            memory::release_this_thread();
+            Ok(parsed)
         })
         .collect()
 }

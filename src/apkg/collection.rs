@@ -4,6 +4,8 @@
 //! number (-1: not yet synced), `sfld` = sort field, `csum` = first-field checksum,
 //! `ord` = template index, `due` = position among new cards.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
@@ -179,7 +181,7 @@ fn prepare<'n>(
         let sfld = strip_html(note.fields[0]);
         let csum = checksum(&sfld);
         // Usually the first field is its own text: then it is not kept twice.
-        let sfld = (sfld != note.fields[0]).then(|| sfld.into_boxed_str());
+        let sfld = (sfld != note.fields[0]).then(|| Box::from(sfld));
         (note.id, i, csum, sfld)
     });
     drop(indexes);
@@ -390,23 +392,29 @@ pub(super) fn checksum(text: &str) -> u32 {
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
-/// Text of an HTML field, as Anki's sort field holds it.
-pub fn strip_html(html: &str) -> String {
+/// Text of an HTML field, as Anki's sort field holds it; borrowed when the field is
+/// plain text (most first fields are: then nothing is allocated).
+pub fn strip_html(html: &str) -> Cow<'_, str> {
     let text = if html.contains('<') {
-        std::borrow::Cow::Owned(crate::parse::text_outside_tags(html))
+        Cow::Owned(crate::parse::text_outside_tags(html))
     } else {
-        std::borrow::Cow::Borrowed(html)
+        Cow::Borrowed(html)
     };
     if !text.contains('&') {
-        return text.trim().to_string();
+        return match text {
+            Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+            Cow::Owned(text) => Cow::Owned(text.trim().to_string()),
+        };
     }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
-        .trim()
-        .to_string()
+    Cow::Owned(
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&nbsp;", " ")
+            .replace("&amp;", "&")
+            .trim()
+            .to_string(),
+    )
 }
 
 fn conf_json() -> Value {

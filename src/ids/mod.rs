@@ -211,7 +211,7 @@ pub fn assign(
     for e in &entries {
         used_guids.insert(&e.guid);
     }
-    let mut used_ids: HashSet<i64> = entries
+    let used_ids: HashSet<i64> = entries
         .iter()
         .flat_map(|e| std::iter::once(e.note_id).chain(e.card_ids.iter().copied()))
         .collect();
@@ -223,7 +223,7 @@ pub fn assign(
             Some((e, _)) => card.templates.saturating_sub(entries[*e].card_ids.len()),
         })
         .sum();
-    let mut fresh = fresh_ids(now.saturating_mul(1000), needed, &mut used_ids).into_iter();
+    let mut fresh = fresh_ids(now.saturating_mul(1000), needed, &used_ids).into_iter();
     let mut next_id = || fresh.next().unwrap_or(1);
 
     // The guids of new cards: hashing is most of this stage's work, so it runs on
@@ -401,13 +401,14 @@ pub fn place(deck: &str, context: &str) -> String {
     }
 }
 
-/// `count` ids not in `used`, at most `now_ms`, in increasing order (so earlier cards
-/// get smaller ids), all recorded in `used`.
-fn fresh_ids(now_ms: i64, count: usize, used: &mut HashSet<i64>) -> Vec<i64> {
+/// `count` distinct ids not in `used`, at most `now_ms`, in increasing order (so
+/// earlier cards get smaller ids). Candidates only go down, so none comes twice: they
+/// need no set of their own (a first build of 125k cards would fill one with 250k ids).
+fn fresh_ids(now_ms: i64, count: usize, used: &HashSet<i64>) -> Vec<i64> {
     let mut ids = Vec::with_capacity(count);
     let mut candidate = now_ms.max(count as i64 + used.len() as i64 + 1);
     while ids.len() < count && candidate > 0 {
-        if used.insert(candidate) {
+        if !used.contains(&candidate) {
             ids.push(candidate);
         }
         candidate -= 1;

@@ -258,3 +258,40 @@ fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
     entries.sort_by(|a, b| a.guid.cmp(&b.guid));
     entries
 }
+
+#[test]
+fn new_ids_never_reuse_the_locks_ids() {
+    // Built in the same second as the lock: the newest ids are the lock's own.
+    let (first, lock) = build(&[key("", "A", "a"), key("", "B", "b")], None, NOW);
+    let mut reversed = key("", "A", "a");
+    reversed.templates = 2;
+    reversed.content = crate::note::hash_parts(["", "A", "a", "reverse"]);
+    let cards = [
+        reversed,
+        key("", "B", "b"),
+        key("", "C", "c"),
+        key("", "D", "d"),
+    ];
+    let (a, _) = build(&cards, Some(&lock), NOW);
+    let old: Vec<i64> = first
+        .cards
+        .iter()
+        .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
+        .collect();
+    let mut all: Vec<i64> = a
+        .cards
+        .iter()
+        .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
+        .collect();
+    let new = &all[..]
+        .iter()
+        .copied()
+        .filter(|id| !old.contains(id))
+        .collect::<Vec<_>>();
+    // Kept: A's note and card, B's note and card; new: A's reverse card, C's and D's.
+    assert_eq!(new.len(), 5, "{all:?} against {old:?}");
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 9, "an id given twice");
+    assert!(all.iter().all(|&id| id <= NOW * 1000));
+}

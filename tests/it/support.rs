@@ -108,7 +108,7 @@ pub fn cards_json(out: &Output) -> Vec<serde_json::Value> {
 
 /// Removes HTML tags and decodes the entities our renderer writes.
 pub fn strip_html(html: &str) -> String {
-    notes2anki::apkg::strip_html(html)
+    notes2anki::apkg::strip_html(html).into_owned()
 }
 
 /// No temporary file of ours is left anywhere under `dir`.
