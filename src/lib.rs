@@ -115,9 +115,9 @@ impl Options {
 pub struct Timings {
     /// Listing the files, and reading the lock (which happens while they are parsed).
     pub read: Duration,
-    /// Reading and parsing the files, on every core.
+    /// Reading and parsing the files and making their notes, on every core.
     pub parse: Duration,
-    /// Resolving images and making the notes.
+    /// Resolving images, and gathering every file's notes into one list.
     pub media: Duration,
     /// Guids, ids and the change report.
     pub ids: Duration,
@@ -212,13 +212,15 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         .collect();
     let built_files: std::collections::BTreeSet<String> =
         names.iter().map(|n| n.to_string()).collect();
-    // The lock (a line per card) is read while the notes are parsed.
+    // The lock (a line per card) is read while the notes are parsed. Each file's
+    // notes are made by the worker that parsed it, as soon as it has: no moment holds
+    // every file's cards.
     let ((old_lock, lock_read), all_parsed) = rayon::join(
         || {
             let started = Instant::now();
             (lock::Lock::read(&out.lock_path), started.elapsed())
         },
-        || parse_all(&files),
+        || parse_all(&files, &names, options),
     );
     memory::release(); // what parsing freed
 
@@ -234,12 +236,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         return Err(Error::Invalid(problems));
     }
     let old_lock = old_lock?;
-    let all_parsed = all_parsed.into_iter().flatten();
-    // Each file's cards stay in their own list, freed as soon as its notes are made.
-    let mut per_file: Vec<(Vec<Card>, Arc<str>)> = Vec::with_capacity(files.len());
-    for (name, parsed) in names.into_iter().zip(all_parsed) {
-        out.diagnostics.extend(parsed.diagnostics);
-        per_file.push((parsed.cards, name));
+    let mut per_file: Vec<FileNotes> = all_parsed.into_iter().flatten().collect();
+    for file in &mut per_file {
+        out.diagnostics.append(&mut file.diagnostics);
     }
 
     timings.parse = lap();
@@ -252,7 +251,12 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         .progress
         .map(|f| move |done: usize, total: usize| f(done, total));
     let remote = media::fetch::fetch_all(
-        &media::remote_urls(per_file.iter().flat_map(|(cards, _)| cards)),
+        &media::remote_urls(
+            per_file
+                .iter()
+                .flat_map(|f| &f.pending)
+                .flat_map(|(_, images)| images),
+        ),
         &media::fetch::FetchOptions {
             offline: options.offline,
             cache: media::cache::Cache::new(&cache_dir),
@@ -261,43 +265,33 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
                 .map(|p| p as &(dyn Fn(usize, usize) + Sync)),
         },
     );
+    // Images are resolved in the notes' order (media names and warnings follow it).
     let mut resolver = media::Resolver::new(remote);
-    // Images are resolved in the notes' order (media names and warnings follow it);
-    // everything else about a note depends on its card alone, so it is made on every
-    // core.
-    // Only cards with images have anything resolved: kept by (file, card) index.
-    let mut resolved: Vec<Vec<(usize, Resolution)>> = Vec::with_capacity(per_file.len());
-    for (cards, _) in &per_file {
-        resolved.push(
-            cards
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !c.images.is_empty())
-                .map(|(i, c)| (i, resolver.resolve(c)))
-                .collect(),
-        );
+    for file in &mut per_file {
+        for (i, images) in std::mem::take(&mut file.pending) {
+            let (resolved, names) = resolver.resolve(&images);
+            fill_images(&mut file.notes[i], &mut file.keys[i], &resolved, names);
+        }
     }
-    let (notes, keys) = make_notes(per_file, resolved, options);
-    memory::release(); // the cards, now notes
-    out.notes = notes;
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
+    let (notes, keys) = concatenate(per_file);
+    memory::release(); // each file's lists, now one
+    out.notes = notes;
     timings.media = lap();
 
-    let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
     let ids::Assignment {
-        cards: assigned_cards,
         removed,
         kept,
         diagnostics: id_diagnostics,
-    } = assignment;
-    for (note, assigned) in out.notes.iter_mut().zip(assigned_cards) {
-        note.guid = assigned.guid;
-        note.note_id = assigned.note_id;
-        note.card_ids = assigned.card_ids;
-        note.mod_secs = assigned.mod_secs;
-        note.change = assigned.change;
-    }
+        ..
+    } = ids::assign_into(
+        &keys,
+        old_lock.as_ref(),
+        &built_files,
+        options.now,
+        &mut IdsIntoNotes(&mut out.notes),
+    );
     out.diagnostics.extend(id_diagnostics);
     out.diagnostics
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -349,87 +343,93 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     Ok(out)
 }
 
-/// What a card's images became, and the media files among them.
-type Resolution = (Vec<media::Resolved>, Vec<String>);
+/// The id stage's results, put in the notes themselves.
+struct IdsIntoNotes<'a>(&'a mut [Note]);
 
-/// Notes and their identity keys from each file's cards (with the file's name) and
-/// their resolved images; on every core, keeping the cards' order.
-fn make_notes(
-    per_file: Vec<(Vec<Card>, Arc<str>)>,
-    resolved: Vec<Vec<(usize, Resolution)>>,
-    options: &Options,
-) -> (Vec<Note>, Vec<ids::CardKey>) {
-    use rayon::prelude::*;
-    // Every note goes straight into its slot of one list, each file's run of slots
-    // filled on a worker thread: no part lists joined at the end, so no moment with two
-    // copies of every note; and each file's cards are freed once its notes are made.
-    let total = per_file.iter().map(|(cards, _)| cards.len()).sum();
-    let mut notes: Vec<Option<Note>> = std::iter::repeat_with(|| None).take(total).collect();
-    let mut keys: Vec<Option<ids::CardKey>> = std::iter::repeat_with(|| None).take(total).collect();
-    let mut jobs = Vec::with_capacity(per_file.len());
-    let (mut notes_left, mut keys_left) = (&mut notes[..], &mut keys[..]);
-    for ((cards, name), resolved) in per_file.into_iter().zip(resolved) {
-        let (these_notes, rest_notes) = std::mem::take(&mut notes_left).split_at_mut(cards.len());
-        let (these_keys, rest_keys) = std::mem::take(&mut keys_left).split_at_mut(cards.len());
-        notes_left = rest_notes;
-        keys_left = rest_keys;
-        jobs.push((cards, name, resolved, these_notes, these_keys));
+impl ids::Sink for IdsIntoNotes<'_> {
+    fn put(&mut self, i: usize, assigned: ids::Assigned) {
+        let note = &mut self.0[i];
+        note.guid = assigned.guid;
+        note.note_id = assigned.note_id;
+        note.card_ids = assigned.card_ids;
+        note.mod_secs = assigned.mod_secs;
+        note.change = assigned.change;
     }
-    jobs.into_par_iter()
-        .for_each(|(cards, name, resolved, notes, keys)| {
-            notes_of(cards, &name, resolved, notes, keys, options);
-        });
-    // `filter_map` collects into the same allocation (`flatten` would not): every slot
-    // is filled, so nothing is dropped.
-    #[allow(clippy::filter_map_identity)]
-    (
-        notes.into_iter().filter_map(|n| n).collect(),
-        keys.into_iter().filter_map(|k| k).collect(),
-    )
+
+    fn guid(&self, i: usize) -> &str {
+        &self.0[i].guid
+    }
 }
 
-/// [`make_notes`] for one file's cards: each card becomes the note and key in the same
-/// slots of `notes` and `keys`.
-fn notes_of(
-    cards: Vec<Card>,
-    file_name: &Arc<str>,
-    resolved: Vec<(usize, Resolution)>,
-    notes: &mut [Option<Note>],
-    keys: &mut [Option<ids::CardKey>],
+/// One file's notes, as the worker that parsed it made them.
+struct FileNotes {
+    notes: Vec<Note>,
+    /// Their identity keys, in the same order.
+    keys: Vec<ids::CardKey>,
+    /// Notes with images (by index), and the images: their text holds placeholders
+    /// until the images are resolved.
+    pending: Vec<(usize, Vec<card::ImageRef>)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and parses every file and makes its notes, on every core, keeping their order.
+fn parse_all(
+    files: &[(PathBuf, String)],
+    names: &[Arc<str>],
     options: &Options,
-) {
-    let mut resolved = resolved.into_iter().peekable();
-    // Each card is consumed as its note is made: its HTML moves, nothing is copied twice.
-    // Deck, tags and source are made once per section and shared.
-    let mut section: Option<SectionShared> = None;
-    let slots = cards.into_iter().zip(notes).zip(keys).enumerate();
-    for (index, ((card, note_slot), key_slot)) in slots {
-        let (resolved, names) = match resolved.next_if(|(i, _)| *i == index) {
-            Some((_, resolution)) => resolution,
-            None => (Vec::new(), Vec::new()),
-        };
+) -> Vec<Result<FileNotes, Diagnostic>> {
+    use rayon::prelude::*;
+    files
+        .par_iter()
+        .zip(names)
+        .map(|((path, _), name)| {
+            let source = source::Source::read(path)?;
+            let stem = path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            let parsed = parse::parse(&source, &stem);
+            drop(source);
+            let made = notes_of(parsed, name, options);
+            // The file's events, scratch text and cards are freed by now: without this,
+            // mimalloc keeps every file's pages until the end of the stage (measured: a
+            // 160 MiB peak at 125k cards instead of 130).
+            memory::release_this_thread();
+            Ok(made)
+        })
+        .collect()
+}
+
+/// One file's notes from its cards. Each card is consumed as its note is made; deck,
+/// tags and source are made once per section and shared.
+fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> FileNotes {
+    let mut made = FileNotes {
+        notes: Vec::with_capacity(parsed.cards.len()),
+        keys: Vec::with_capacity(parsed.cards.len()),
+        pending: Vec::new(),
+        diagnostics: parsed.diagnostics,
+    };
+    let mut section: Option<(Arc<[String]>, Arc<note::Section>)> = None;
+    for card in parsed.cards {
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
-        let same_section = section
+        if !section
             .as_ref()
-            .is_some_and(|(f, s, ..)| Arc::ptr_eq(f, file_name) && Arc::ptr_eq(s, &card.sections));
-        if !same_section {
+            .is_some_and(|(s, _)| Arc::ptr_eq(s, &card.sections))
+        {
             section = None;
         }
-        let (_, _, deck, tags, source) = section.get_or_insert_with(|| {
-            (
-                file_name.clone(),
-                card.sections.clone(),
-                note::deck_name(&card, options).into(),
-                note::tags(&card, options).into(),
-                note::strip_controls(parse::escape_attr(&note::source_field(
+        let (_, shared) = section.get_or_insert_with(|| {
+            let shared = note::Section {
+                deck: note::deck_name(&card, options),
+                tags: note::tags(&card, options),
+                source: note::strip_controls(parse::escape_attr(&note::source_field(
                     display_name(file_name),
                     &card.sections,
-                )))
-                .into(),
-            )
+                ))),
+            };
+            (card.sections.clone(), Arc::new(shared))
         });
-        let (deck, tags, source) = (deck.clone(), tags.clone(), source.clone());
+        let shared = shared.clone();
         let Card {
             deck: file_deck,
             term_html,
@@ -437,69 +437,72 @@ fn notes_of(
             term_text,
             pinned_id,
             location,
+            images,
             ..
         } = card;
-        let filled = |html: String| {
-            note::strip_controls(if resolved.is_empty() {
-                html
-            } else {
-                media::fill_placeholders(&html, &resolved)
-            })
-        };
-        let note = Note {
-            guid: String::new(),
-            deck,
-            tags,
-            term: filled(term_html),
-            definition: filled(definition_html),
-            context: note::strip_controls(parse::escape_attr(&context_text)),
-            source,
+        let note = Note::new(
+            shared,
+            [
+                &note::strip_controls(term_html),
+                &note::strip_controls(definition_html),
+                &note::strip_controls(parse::escape_attr(&context_text)),
+            ],
             reverse,
-            location: location.clone(),
-            media: names,
-            note_id: 0,
-            card_ids: Vec::new(),
-            mod_secs: 0,
-            change: ids::Change::Added,
-        };
-        *key_slot = Some(ids::CardKey {
+            location.clone(),
+        );
+        if !images.is_empty() {
+            made.pending.push((made.notes.len(), images));
+        }
+        made.keys.push(ids::CardKey {
             deck: file_deck,
             context: context_text,
             term: term_text,
             pinned: pinned_id,
             file: file_name.clone(),
-            definition: note::hash_parts([note.definition.as_str()]),
+            definition: note::hash_parts([note.definition()]),
             content: note::content_hash(&note),
             templates: 1 + usize::from(reverse),
             location,
         });
-        *note_slot = Some(note);
+        made.notes.push(note);
     }
+    made
 }
 
-/// Parses every file, on as many threads as there are cores, keeping their order.
-fn parse_all(files: &[(PathBuf, String)]) -> Vec<Result<parse::Parsed, Diagnostic>> {
-    use rayon::prelude::*;
-    files
-        .par_iter()
-        .map(|(path, _)| {
-            let source = source::Source::read(path)?;
-            let stem = path
-                .file_stem()
-                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            let parsed = parse::parse(&source, &stem);
-            drop(source);
-            // A file's events and scratch text are freed by now: without this, mimalloc
-            // keeps every file's pages until the end of the stage (measured: a 160 MiB
-            // peak at 125k cards instead of 130).
-            memory::release_this_thread();
-            Ok(parsed)
-        })
-        .collect()
+/// Puts a note's resolved images in place of their placeholders, and updates the
+/// hashes of its key.
+fn fill_images(
+    note: &mut Note,
+    key: &mut ids::CardKey,
+    resolved: &[media::Resolved],
+    names: Vec<String>,
+) {
+    let filled = |html: &str| note::strip_controls(media::fill_placeholders(html, resolved));
+    let (term, definition) = (filled(note.term()), filled(note.definition()));
+    let context = note.context().to_string();
+    note.set_text([&term, &definition, &context]);
+    note.media = names;
+    key.definition = note::hash_parts([note.definition()]);
+    key.content = note::content_hash(note);
 }
 
-/// What the notes of one section share: (file, sections) → (deck, tags, source).
-type SectionShared = (Arc<str>, Arc<[String]>, Arc<str>, Arc<[String]>, Arc<str>);
+/// Every file's notes and keys in one list each, in the files' order.
+fn concatenate(per_file: Vec<FileNotes>) -> (Vec<Note>, Vec<ids::CardKey>) {
+    let total = per_file.iter().map(|f| f.notes.len()).sum();
+    let mut notes = Vec::with_capacity(total);
+    let mut keys = Vec::with_capacity(total);
+    // Each file's lists are freed once moved, and their pages given back every few
+    // files: otherwise every note would be held twice at the end (measured at 125k
+    // cards: a 165 MiB peak here instead of 138).
+    for (n, file) in per_file.into_iter().enumerate() {
+        notes.extend(file.notes);
+        keys.extend(file.keys);
+        if n % 4 == 3 {
+            memory::release();
+        }
+    }
+    (notes, keys)
+}
 
 /// A note file's path relative to the lock's folder, `/`-separated (with `..` when the
 /// file is outside it): the same whichever input named the file.
@@ -624,7 +627,7 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     })?;
     extracted.timings.lock = lock_time + started.elapsed();
     let deck_names: std::collections::BTreeSet<&str> =
-        extracted.notes.iter().map(|n| &*n.deck).collect();
+        extracted.notes.iter().map(|n| n.deck()).collect();
     let summary = Summary {
         output: output.to_path_buf(),
         notes: extracted.notes.len(),
@@ -654,8 +657,19 @@ impl apkg::Notes for PackageView<'_> {
             guid: &note.guid,
             mod_secs: note.mod_secs,
             deck_id: self.deck_ids[index],
-            tags: &note.tags,
+            tags: note.tags(),
             fields: note.fields(),
+            card_ids: &note.card_ids,
+            due: index as i64 + 1,
+        }
+    }
+
+    fn numbers(&self, index: usize) -> apkg::NoteNumbers<'_> {
+        let note = &self.notes[index];
+        apkg::NoteNumbers {
+            id: note.note_id,
+            mod_secs: note.mod_secs,
+            deck_id: self.deck_ids[index],
             card_ids: &note.card_ids,
             due: index as i64 + 1,
         }
@@ -670,12 +684,12 @@ fn package_notes(notes: &[Note]) -> (PackageView<'_>, Vec<apkg::Deck>) {
         .iter()
         .map(|note| match last {
             // Notes of a section share their deck name.
-            Some((name, id)) if std::ptr::eq(name, &*note.deck) => id,
+            Some((name, id)) if std::ptr::eq(name, note.deck()) => id,
             _ => {
                 let id = *decks
-                    .entry(&note.deck)
-                    .or_insert_with(|| apkg::deck_id(&note.deck));
-                last = Some((&note.deck, id));
+                    .entry(note.deck())
+                    .or_insert_with(|| apkg::deck_id(note.deck()));
+                last = Some((note.deck(), id));
                 id
             }
         })

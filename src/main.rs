@@ -369,11 +369,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             for note in &extracted.notes {
                 let line = CardLine {
                     guid: &note.guid,
-                    deck: &note.deck,
-                    term: &note.term,
-                    definition: &note.definition,
-                    context: &note.context,
-                    tags: &note.tags,
+                    deck: note.deck(),
+                    term: note.term(),
+                    definition: note.definition(),
+                    context: note.context(),
+                    tags: note.tags(),
                     location: note.location.to_string(),
                     media: &note.media,
                     reverse: note.reverse,

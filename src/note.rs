@@ -8,19 +8,28 @@ use crate::card::{Card, Location};
 use crate::ids::Change;
 use crate::Options;
 
+/// What the notes of a section share (one copy, however many notes it has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The full deck name (with `--deck` and `--subdecks` applied).
+    pub deck: String,
+    pub tags: Vec<String>,
+    /// The `Source` field (HTML): the file and the section path.
+    pub source: String,
+}
+
 /// A card ready to become an Anki note: every field final.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
     pub guid: String,
-    /// The full deck name (with `--deck` and `--subdecks` applied); shared by the
-    /// notes of a section, like the tags and the source.
-    pub deck: Arc<str>,
-    pub tags: Arc<[String]>,
-    pub term: String,
-    pub definition: String,
-    /// The context as HTML (escaped text).
-    pub context: String,
-    pub source: Arc<str>,
+    /// Deck, tags and source, shared by the notes of a section.
+    pub section: Arc<Section>,
+    /// Term, definition and context (HTML, the context as escaped text), one after
+    /// the other in one allocation of their exact size: a build holds every note's
+    /// text at once (see [`Note::term`] and the others).
+    text: Box<str>,
+    term_end: usize,
+    definition_end: usize,
     pub reverse: bool,
     pub location: Location,
     /// Media file names the note references.
@@ -34,13 +43,78 @@ pub struct Note {
 }
 
 impl Note {
+    /// A note not yet identified (no guid or ids) and with no media.
+    pub fn new(
+        section: Arc<Section>,
+        [term, definition, context]: [&str; 3],
+        reverse: bool,
+        location: Location,
+    ) -> Note {
+        let mut note = Note {
+            guid: String::new(),
+            section,
+            text: Box::default(),
+            term_end: 0,
+            definition_end: 0,
+            reverse,
+            location,
+            media: Vec::new(),
+            note_id: 0,
+            card_ids: Vec::new(),
+            mod_secs: 0,
+            change: Change::Added,
+        };
+        note.set_text([term, definition, context]);
+        note
+    }
+
+    /// Replaces the term, definition and context.
+    pub fn set_text(&mut self, [term, definition, context]: [&str; 3]) {
+        let mut text = String::with_capacity(term.len() + definition.len() + context.len());
+        text.push_str(term);
+        text.push_str(definition);
+        text.push_str(context);
+        self.term_end = term.len();
+        self.definition_end = term.len() + definition.len();
+        self.text = text.into_boxed_str();
+    }
+
+    /// The term (HTML).
+    pub fn term(&self) -> &str {
+        &self.text[..self.term_end]
+    }
+
+    /// The definition (HTML).
+    pub fn definition(&self) -> &str {
+        &self.text[self.term_end..self.definition_end]
+    }
+
+    /// The context: the items above the card, as escaped text.
+    pub fn context(&self) -> &str {
+        &self.text[self.definition_end..]
+    }
+
+    /// The full deck name.
+    pub fn deck(&self) -> &str {
+        &self.section.deck
+    }
+
+    pub fn tags(&self) -> &[String] {
+        &self.section.tags
+    }
+
+    /// The `Source` field.
+    pub fn source(&self) -> &str {
+        &self.section.source
+    }
+
     /// The six fields, in the note type's frozen order.
     pub fn fields(&self) -> [&str; 6] {
         [
-            &self.term,
-            &self.definition,
-            &self.context,
-            &self.source,
+            self.term(),
+            self.definition(),
+            self.context(),
+            self.source(),
             &self.guid,
             if self.reverse { "y" } else { "" },
         ]
@@ -99,12 +173,12 @@ pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Hash {
 
 /// Hash of everything a note carries but its guid: equal hashes, nothing to update.
 pub fn content_hash(note: &Note) -> Hash {
-    let tags = note.tags.join(" ");
+    let tags = note.tags().join(" ");
     hash_parts([
-        note.term.as_str(),
-        note.definition.as_str(),
-        note.context.as_str(),
-        &note.source,
+        note.term(),
+        note.definition(),
+        note.context(),
+        note.source(),
         if note.reverse { "y" } else { "" },
         tags.as_str(),
     ])

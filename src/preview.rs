@@ -51,7 +51,7 @@ body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
         count = notes.iter().map(|n| n.card_ids.len().max(1)).sum::<usize>(),
         decks = match notes
             .iter()
-            .map(|n| &*n.deck)
+            .map(|n| n.deck())
             .collect::<std::collections::BTreeSet<_>>()
             .len()
         {
@@ -62,8 +62,8 @@ body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
     // Group by deck, then section (the Source field without the file), keeping note order.
     let mut groups: BTreeMap<&str, Vec<(&str, Vec<&Note>)>> = BTreeMap::new();
     for note in notes {
-        let sections = groups.entry(&note.deck).or_default();
-        let section = note.source.split_once(" › ").map_or("", |(_, s)| s);
+        let sections = groups.entry(note.deck()).or_default();
+        let section = note.source().split_once(" › ").map_or("", |(_, s)| s);
         match sections.last_mut() {
             Some((last, list)) if *last == section => list.push(note),
             _ => sections.push((section, vec![note])),

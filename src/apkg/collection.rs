@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
 use super::notetype;
-use super::sqlite::{Object, Payload, Record, WriteError, Writer};
-use super::{Deck, Notes, PackageNote};
+use super::sqlite::{IntEntry, Object, Payload, Record, WriteError, Writer};
+use super::{Deck, Notes};
 
 /// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
 /// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
@@ -120,24 +120,12 @@ struct Prepared<'n> {
     /// the first field itself).
     by_id: Vec<(i64, u32, u32, Option<Box<str>>)>,
     cards: Vec<CardRow>,
-    /// Each index's entries, encoded and sorted.
-    indexes: Vec<(&'static str, Entries)>,
-}
-
-/// Encoded index entries: the bytes, and where each ends.
-#[derive(Default)]
-struct Entries {
-    bytes: Vec<u8>,
-    ends: Vec<u32>,
-}
-
-impl Entries {
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(|(s, &e)| &self.bytes[s as usize..e as usize])
-    }
+    /// The orders of the indexes not in rowid order: positions in `cards` by (note id,
+    /// card id) and by (deck, due, card id); in `by_id` by (checksum, note id). An index
+    /// entry is made from its row when it is written, twice, rather than kept encoded.
+    cards_by_note: Vec<u32>,
+    cards_by_sched: Vec<u32>,
+    notes_by_csum: Vec<u32>,
 }
 
 /// Writes the collection (a schema-11 database file) to `out`, as a stream.
@@ -181,18 +169,18 @@ fn prepare<'n>(
         let sfld = strip_html(note.fields[0]);
         let csum = checksum(&sfld);
         // Usually the first field is its own text: then it is not kept twice.
-        let sfld = (sfld != note.fields[0]).then(|| Box::from(sfld));
+        let sfld = (sfld != note.fields[0]).then(|| Box::<str>::from(sfld));
         (note.id, i, csum, sfld)
     });
     drop(indexes);
     by_id.sort_unstable_by_key(|n| n.0);
     let count = by_id
         .iter()
-        .map(|&(_, i, ..)| notes.note(i as usize).card_ids.len())
+        .map(|&(_, i, ..)| notes.numbers(i as usize).card_ids.len())
         .sum();
     let mut cards: Vec<CardRow> = Vec::with_capacity(count);
     for &(_, i, ..) in &by_id {
-        let ids = notes.note(i as usize).card_ids;
+        let ids = notes.numbers(i as usize).card_ids;
         cards.extend(ids.iter().enumerate().map(|(ord, &id)| CardRow {
             id,
             note: i,
@@ -200,33 +188,20 @@ fn prepare<'n>(
         }));
     }
     cards.sort_unstable_by_key(|c| c.id);
-    let indexes = vec![
-        (
-            "ix_notes_usn",
-            entries(by_id.iter().map(|n| [-1, n.0]).collect()),
-        ),
-        ("ix_cards_usn", card_index(&cards, notes, |c, _| [-1, c.id])),
-        ("ix_revlog_usn", Entries::default()),
-        (
-            "ix_cards_nid",
-            card_index(&cards, notes, |c, n| [n.id, c.id]),
-        ),
-        (
-            "ix_cards_sched",
-            card_index(&cards, notes, |c, n| [n.deck_id, 0, n.due, c.id]),
-        ),
-        ("ix_revlog_cid", Entries::default()),
-        (
-            "ix_notes_csum",
-            entries(by_id.iter().map(|n| [i64::from(n.2), n.0]).collect()),
-        ),
-    ];
+    let cards_by_note = sorted_order(&cards, |c| [notes.numbers(c.note as usize).id, c.id]);
+    let cards_by_sched = sorted_order(&cards, |c| {
+        let n = notes.numbers(c.note as usize);
+        [n.deck_id, n.due, c.id]
+    });
+    let notes_by_csum = sorted_order(&by_id, |n| [i64::from(n.2), n.0]);
     Prepared {
         col,
         notes,
         by_id,
         cards,
-        indexes,
+        cards_by_note,
+        cards_by_sched,
+        notes_by_csum,
     }
 }
 
@@ -267,7 +242,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
 
     let mut table = db.table("cards")?;
     for card in &p.cards {
-        let note = p.notes.note(card.note as usize);
+        let note = p.notes.numbers(card.note as usize);
         record.clear();
         record.null();
         for v in [
@@ -291,9 +266,41 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
     table.finish()?;
     db.table("revlog")?.finish()?;
     db.table("graves")?.finish()?;
-    for (name, entries) in &p.indexes {
-        db.index(name, entries.iter())?;
-    }
+    // In the schema's order.
+    let no_entries = || std::iter::empty::<IntEntry>();
+    let card = |c: &u32| &p.cards[*c as usize];
+    let note_of = |c: &CardRow| p.notes.numbers(c.note as usize);
+    db.index(
+        "ix_notes_usn",
+        p.by_id.iter().map(|n| IntEntry::new([-1, n.0])),
+    )?;
+    db.index(
+        "ix_cards_usn",
+        p.cards.iter().map(|c| IntEntry::new([-1, c.id])),
+    )?;
+    db.index("ix_revlog_usn", no_entries())?;
+    db.index(
+        "ix_cards_nid",
+        p.cards_by_note
+            .iter()
+            .map(card)
+            .map(|c| IntEntry::new([note_of(c).id, c.id])),
+    )?;
+    db.index(
+        "ix_cards_sched",
+        p.cards_by_sched.iter().map(card).map(|c| {
+            let n = note_of(c);
+            IntEntry::new([n.deck_id, 0, n.due, c.id])
+        }),
+    )?;
+    db.index("ix_revlog_cid", no_entries())?;
+    db.index(
+        "ix_notes_csum",
+        p.notes_by_csum.iter().map(|&i| {
+            let n = &p.by_id[i as usize];
+            IntEntry::new([i64::from(n.2), n.0])
+        }),
+    )?;
     Ok(())
 }
 
@@ -315,39 +322,16 @@ fn payload_of(record: &mut Record, planning: bool) -> Payload<'_> {
     }
 }
 
-/// An index over the cards: each card's key (its own id last), from it and its note.
-fn card_index<const N: usize>(
-    cards: &[CardRow],
-    notes: &dyn Notes,
-    key: impl Fn(&CardRow, &PackageNote<'_>) -> [i64; N],
-) -> Entries {
-    entries(
-        cards
-            .iter()
-            .map(|c| key(c, &notes.note(c.note as usize)))
-            .collect(),
-    )
-}
-
-/// An index's entries from integer keys (the row's own id last), sorted as SQLite
-/// sorts them.
-fn entries<const N: usize>(mut keys: Vec<[i64; N]>) -> Entries {
-    keys.sort_unstable();
-    let mut record = Record::default();
-    let mut out = Entries {
-        bytes: Vec::with_capacity(keys.len() * (N * 4 + 2)),
-        ends: Vec::with_capacity(keys.len()),
-    };
-    for key in &keys {
-        record.clear();
-        for &v in key {
-            record.int(v);
-        }
-        out.bytes.extend_from_slice(record.bytes());
-        // An entry is at most 5 integers: 125k cards make a few MB, far below 4 GiB.
-        out.ends.push(out.bytes.len() as u32);
-    }
-    out
+/// Positions of `rows` in the order of their keys (integers, compared as SQLite
+/// compares an index's entries; each key ends with a rowid, so none is equal).
+fn sorted_order<R, const N: usize>(rows: &[R], key: impl Fn(&R) -> [i64; N]) -> Vec<u32> {
+    let mut keyed: Vec<([i64; N], u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (key(r), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The `col` row's values.
@@ -370,7 +354,7 @@ pub(super) fn col_row(
     // The collection's own `mod`: from the data, never the clock, so unchanged notes
     // give unchanged bytes.
     let modified = (0..notes.count())
-        .map(|i| notes.note(i).mod_secs)
+        .map(|i| notes.numbers(i).mod_secs)
         .max()
         .unwrap_or(0)
         .max(notetype_mod);
@@ -467,7 +451,7 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apkg::reference;
+    use crate::apkg::{reference, PackageNote};
     use proptest::prelude::*;
     use rusqlite::types::Value as SqlValue;
     use rusqlite::Connection;
@@ -549,7 +533,9 @@ mod tests {
                     tags: if i % 2 == 0 { tags } else { &[] },
                     fields: [term, definition, "ctx", "src", term, ""],
                     card_ids,
-                    due: i + 1,
+                    // Notes two apart share deck and position: ties in
+                    // `ix_cards_sched`, ordered by card id.
+                    due: i / 4 + 1,
                 }
             })
             .collect()

@@ -45,11 +45,34 @@ pub struct PackageNote<'a> {
     pub due: i64,
 }
 
+/// A note's numbers: what its cards and the indexes need, without its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteNumbers<'a> {
+    pub id: i64,
+    pub mod_secs: i64,
+    pub deck_id: i64,
+    pub card_ids: &'a [i64],
+    pub due: i64,
+}
+
 /// The notes a package holds, read one at a time: the writer never needs a second copy
 /// of every note.
 pub trait Notes: Sync {
     fn count(&self) -> usize;
     fn note(&self, index: usize) -> PackageNote<'_>;
+
+    /// [`Notes::note`]'s numbers alone: the cards and indexes read them several times
+    /// per card, and need not touch the text.
+    fn numbers(&self, index: usize) -> NoteNumbers<'_> {
+        let note = self.note(index);
+        NoteNumbers {
+            id: note.id,
+            mod_secs: note.mod_secs,
+            deck_id: note.deck_id,
+            card_ids: note.card_ids,
+            due: note.due,
+        }
+    }
 }
 
 impl Notes for &[PackageNote<'_>] {

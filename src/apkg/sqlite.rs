@@ -219,10 +219,10 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes index `name` from its entries (records, sorted as SQLite compares them).
-    pub fn index<'r>(
+    pub fn index<E: AsRef<[u8]>>(
         &mut self,
         name: &str,
-        entries: impl Iterator<Item = &'r [u8]>,
+        entries: impl Iterator<Item = E>,
     ) -> Result<(), WriteError> {
         let slot = self.slot(name)?;
         let mut entries = entries.peekable();
@@ -233,6 +233,7 @@ impl<'a> Writer<'a> {
         let mut dividers: Vec<Vec<u8>> = Vec::new();
         let mut cell = Vec::new();
         while let Some(entry) = entries.next() {
+            let entry = entry.as_ref();
             index_cell(entry, &mut cell)?;
             if leaf.fits(cell.len()) {
                 leaf.push(&cell);
@@ -673,6 +674,58 @@ pub struct Record {
     out: Vec<u8>,
 }
 
+/// An integer's serial type and length, in the fewest bytes SQLite would use.
+fn int_serial(v: i64) -> (u8, usize) {
+    match v {
+        0 => (8, 0),
+        1 => (9, 0),
+        -0x80..=0x7f => (1, 1),
+        -0x8000..=0x7fff => (2, 2),
+        -0x80_0000..=0x7f_ffff => (3, 3),
+        -0x8000_0000..=0x7fff_ffff => (4, 4),
+        -0x8000_0000_0000..=0x7fff_ffff_ffff => (5, 6),
+        _ => (6, 8),
+    }
+}
+
+/// Most integers an [`IntEntry`] holds.
+pub const INT_ENTRY_MAX: usize = 5;
+
+/// An index entry of integers, encoded on the stack: indexes over the notes and cards
+/// are written from their rows, never kept encoded.
+#[derive(Clone, Copy)]
+pub struct IntEntry {
+    bytes: [u8; 1 + INT_ENTRY_MAX * 9],
+    len: u8,
+}
+
+impl IntEntry {
+    /// The record of `values` (at most [`INT_ENTRY_MAX`]), as [`Record::int`] writes each.
+    pub fn new<const N: usize>(values: [i64; N]) -> Self {
+        const { assert!(N <= INT_ENTRY_MAX) };
+        let mut bytes = [0; 1 + INT_ENTRY_MAX * 9];
+        // Header: its own length (one byte: at most 6), then a serial type per value.
+        bytes[0] = 1 + N as u8;
+        let mut at = 1 + N;
+        for (i, v) in values.into_iter().enumerate() {
+            let (serial, len) = int_serial(v);
+            bytes[1 + i] = serial;
+            bytes[at..at + len].copy_from_slice(&v.to_be_bytes()[8 - len..]);
+            at += len;
+        }
+        Self {
+            bytes,
+            len: at as u8,
+        }
+    }
+}
+
+impl AsRef<[u8]> for IntEntry {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
 /// Room for a record's header: 18 columns (Anki's widest table) of 9-byte serial types
 /// would need 171 bytes.
 const HEADER_ROOM: usize = 256;
@@ -718,17 +771,8 @@ impl Record {
 
     /// An integer, in the fewest bytes SQLite would use.
     pub fn int(&mut self, v: i64) {
-        let (serial, len) = match v {
-            0 => (8, 0),
-            1 => (9, 0),
-            -0x80..=0x7f => (1, 1),
-            -0x8000..=0x7fff => (2, 2),
-            -0x80_0000..=0x7f_ffff => (3, 3),
-            -0x8000_0000..=0x7fff_ffff => (4, 4),
-            -0x8000_0000_0000..=0x7fff_ffff_ffff => (5, 6),
-            _ => (6, 8),
-        };
-        self.types.push(serial);
+        let (serial, len) = int_serial(v);
+        self.types.push(u64::from(serial));
         self.write(&v.to_be_bytes()[8 - len..]);
     }
 

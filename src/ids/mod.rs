@@ -77,6 +77,26 @@ enum Claim {
     Similar,
 }
 
+/// Where the id stage puts each card's ids.
+pub trait Sink {
+    /// The ids of card `i`: each card once, in the cards' order.
+    fn put(&mut self, i: usize, assigned: Assigned);
+    /// The guid card `i` was given (only asked of cards already put).
+    fn guid(&self, i: usize) -> &str;
+}
+
+/// Each card's ids in a list of their own.
+impl Sink for Vec<Assigned> {
+    fn put(&mut self, i: usize, assigned: Assigned) {
+        debug_assert_eq!(i, self.len());
+        self.push(assigned);
+    }
+
+    fn guid(&self, i: usize) -> &str {
+        &self[i].guid
+    }
+}
+
 /// Assigns ids to `cards`; `built_files` are the files this build read (entries of other
 /// files are kept untouched); `now` in seconds.
 pub fn assign(
@@ -85,6 +105,24 @@ pub fn assign(
     built_files: &std::collections::BTreeSet<String>,
     now: i64,
 ) -> Assignment {
+    let mut assigned = Vec::with_capacity(cards.len());
+    let mut out = assign_into(cards, lock, built_files, now, &mut assigned);
+    out.cards = assigned;
+    out
+}
+
+/// [`assign`], each card's ids put straight where they go (the pipeline's notes): no
+/// list of them all besides. The result's `cards` is empty.
+pub fn assign_into(
+    cards: &[CardKey],
+    lock: Option<&Lock>,
+    built_files: &std::collections::BTreeSet<String>,
+    now: i64,
+    sink: &mut impl Sink,
+) -> Assignment {
+    // First, while nothing else is held: duplicates are rare, and their check needs a
+    // set as large as the cards.
+    let duplicates = has_duplicates(cards);
     let entries: Vec<&Entry> = lock.map(|l| l.entries.iter().collect()).unwrap_or_default();
     let mut claims: Vec<Option<(usize, Claim)>> = vec![None; cards.len()];
     let mut taken = vec![false; entries.len()];
@@ -146,6 +184,8 @@ pub fn assign(
             }
         }
     }
+    drop(first_with_identity);
+    drop(same_identity);
 
     // 3. Renamed or moved: same definition, one identity part changed, and no doubt
     //    about which entry is which card.
@@ -236,8 +276,7 @@ pub fn assign(
     .into_iter();
 
     let mut out = Assignment::default();
-    out.cards.reserve_exact(cards.len());
-    for (card, claim) in cards.iter().zip(&claims) {
+    for (c, (card, claim)) in cards.iter().zip(&claims).enumerate() {
         let base = bases.next().flatten();
         let assigned = match claim {
             Some((e, how)) => {
@@ -272,10 +311,10 @@ pub fn assign(
             }
             None => {
                 let mut guid = base.unwrap_or_default();
-                if used_guids.contains(&guid, &entries, &out.cards) {
+                if used_guids.contains(&guid, &entries, sink, c) {
                     let base = guid.clone();
                     let mut n = 1;
-                    while used_guids.contains(&guid, &entries, &out.cards) {
+                    while used_guids.contains(&guid, &entries, sink, c) {
                         n += 1;
                         guid = identity::nth_guid(&base, n);
                     }
@@ -292,9 +331,9 @@ pub fn assign(
             }
         };
         used_guids.insert(&assigned.guid);
-        out.cards.push(assigned);
+        sink.put(c, assigned);
     }
-    if has_duplicates(cards) {
+    if duplicates {
         out.diagnostics = duplicate_warnings(cards, &claims);
     }
     for (e, entry) in entries.iter().enumerate() {
@@ -344,9 +383,10 @@ impl UsedGuids {
         self.0.insert(Self::hash(guid));
     }
 
-    fn contains(&self, guid: &str, entries: &[&Entry], assigned: &[Assigned]) -> bool {
+    /// Whether `guid` is an entry's, or one of the first `given` cards' in `sink`.
+    fn contains(&self, guid: &str, entries: &[&Entry], sink: &impl Sink, given: usize) -> bool {
         self.0.contains(&Self::hash(guid))
-            && (entries.iter().any(|e| e.guid == guid) || assigned.iter().any(|a| a.guid == guid))
+            && (entries.iter().any(|e| e.guid == guid) || (0..given).any(|i| sink.guid(i) == guid))
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use percent_encoding::percent_decode_str;
 use sha2::{Digest, Sha256};
 
-use crate::card::{Card, ImageRef};
+use crate::card::ImageRef;
 use crate::diag::Diagnostic;
 use crate::identity::hex;
 use crate::parse::image_placeholder;
@@ -38,10 +38,9 @@ pub type MediaFiles = BTreeMap<String, Vec<u8>>;
 pub const MAX_LOCAL_BYTES: u64 = 100 * 1024 * 1024;
 
 /// Every remote (http/https) image URL the cards reference, sorted, each once.
-pub fn remote_urls<'a>(cards: impl IntoIterator<Item = &'a Card>) -> Vec<String> {
-    let urls: std::collections::BTreeSet<String> = cards
+pub fn remote_urls<'a>(images: impl IntoIterator<Item = &'a ImageRef>) -> Vec<String> {
+    let urls: std::collections::BTreeSet<String> = images
         .into_iter()
-        .flat_map(|c| &c.images)
         .map(|i| i.src.trim())
         .filter(|src| is_remote(src))
         .map(str::to_string)
@@ -79,10 +78,10 @@ impl Resolver {
 
     /// What each of a card's images becomes, in placeholder order, and the media file
     /// names among them.
-    pub fn resolve(&mut self, card: &Card) -> (Vec<Resolved>, Vec<String>) {
-        let mut resolved = Vec::with_capacity(card.images.len());
+    pub fn resolve(&mut self, images: &[ImageRef]) -> (Vec<Resolved>, Vec<String>) {
+        let mut resolved = Vec::with_capacity(images.len());
         let mut names = Vec::new();
-        for image in &card.images {
+        for image in images {
             let r = self.resolve_one(image);
             if let Resolved::Media(name) = &r {
                 if !names.contains(name) {

@@ -277,3 +277,35 @@ fn a_progress_bar_shows_only_on_a_terminal() {
     assert!(text.contains("downloading images ["), "{text}");
     assert!(text.contains("12 cards"), "{text}");
 }
+
+#[test]
+fn a_changed_image_updates_its_note_and_no_other() {
+    // A note's hashes are taken once its images have their media names: a new picture
+    // under the same file name is an edit Anki must receive.
+    let dir = notes_project(
+        "n.md",
+        "# D\n\n- Logo: the logo ![](logo.png)\n- Plain: no image\n",
+    );
+    let image = dir.path().join("notes/logo.png");
+    std::fs::write(&image, png([255, 0, 0])).expect("write");
+    let package = build(dir.path(), &["notes"]);
+    let before = package_media(&package);
+    assert_eq!(before.values().collect::<Vec<_>>(), [&png([255, 0, 0])]);
+    std::fs::write(&image, png([0, 0, 255])).expect("write");
+    let out = run(
+        dir.path(),
+        &["build", "--offline", "-o", "out.apkg", "notes"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 added, 1 updated, 0 renamed, 0 moved, 0 removed, 1 unchanged"),
+        "{}",
+        stderr(&out)
+    );
+    let after = package_media(&package);
+    assert_eq!(after.values().collect::<Vec<_>>(), [&png([0, 0, 255])]);
+    assert_ne!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+}

@@ -42,7 +42,6 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("fixtures").join(name)
 }
 
-/// A temporary folder holding a copy of the seed as `notes/techstock.md`.
 /// A project whose `notes/` folder holds one file, `notes/<file>`, with `text`.
 pub fn notes_project(file: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -51,6 +50,7 @@ pub fn notes_project(file: &str, text: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A temporary folder holding a copy of the seed as `notes/techstock.md`.
 pub fn seed_project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
