@@ -389,12 +389,7 @@ fn parse_all(
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
             let parsed = parse::parse(&source, &stem);
             drop(source);
-            let made = notes_of(parsed, name, options);
-            // The file's events, scratch text and cards are freed by now: without this,
-            // mimalloc keeps every file's pages until the end of the stage (measured: a
-            // 160 MiB peak at 125k cards instead of 130).
-            memory::release_this_thread();
-            Ok(made)
+            Ok(notes_of(parsed, name, options))
         })
         .collect()
 }

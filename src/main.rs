@@ -16,18 +16,13 @@ use notes2anki::{build, extract, Error, Options};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Returns the pages mimalloc holds free on this thread to the system (see
-/// `notes2anki::memory`).
-fn release_this_thread() {
+/// Returns the pages mimalloc holds free to the system, on every worker thread and this
+/// one (called between the pipeline's stages; see `notes2anki::memory`).
+fn release_memory() {
     // SAFETY: `mi_collect` has no preconditions: it only frees what is unused.
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    // SAFETY: as above.
     unsafe { libmimalloc_sys::mi_collect(true) };
-}
-
-/// [`release_this_thread`] on every worker thread and this one (between the pipeline's
-/// stages).
-fn release_all_threads() {
-    rayon::broadcast(|_| release_this_thread());
-    release_this_thread();
 }
 
 /// Turn the Markdown notes you already write into Anki decks.
@@ -392,10 +387,7 @@ fn run(cli: Cli) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
-    notes2anki::memory::set_release(notes2anki::memory::Release {
-        this_thread: release_this_thread,
-        all_threads: release_all_threads,
-    });
+    notes2anki::memory::set_release(release_memory);
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

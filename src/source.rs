@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::Diagnostic;
 
+/// The largest notes file read, in bytes: 4 GiB - 1.
+pub const MAX_LEN: u32 = u32::MAX;
+
 /// One Markdown file, read and decoded.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -34,6 +37,20 @@ impl Source {
     /// Reads a file as UTF-8; a file that cannot be read, or is not UTF-8, is an error
     /// diagnostic naming its line and showing it.
     pub fn read(path: &Path) -> Result<Self, Diagnostic> {
+        // Offsets within a file are kept in 32 bits where there is one per character.
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.len() > u64::from(MAX_LEN) {
+                return Err(Diagnostic::error(
+                    path,
+                    (0, 0),
+                    "too-large",
+                    format!(
+                        "too large for a notes file: {} bytes (the limit is 4 GiB)",
+                        meta.len()
+                    ),
+                ));
+            }
+        }
         let bytes = std::fs::read(path).map_err(|err| {
             Diagnostic::error(path, (0, 0), "cannot-read", format!("cannot read: {err}"))
         })?;
@@ -92,6 +109,19 @@ mod tests {
         assert_eq!(src.line_col(0), (1, 1));
         assert_eq!(src.line_col(3), (2, 1));
         assert_eq!(src.line_col(3 + "あい".len()), (2, 3));
+    }
+
+    #[test]
+    fn a_file_over_4_gib_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.md");
+        // Sparse: no disk space is used, and nothing is read.
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(u64::from(MAX_LEN) + 1).unwrap();
+        let err = Source::read(&path).unwrap_err();
+        assert_eq!(err.code, "too-large");
+        assert!(err.to_string().contains("huge.md"), "{err}");
+        assert!(err.to_string().contains("4 GiB"), "{err}");
     }
 
     #[test]

@@ -10,11 +10,12 @@ use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
 pub(crate) type Spanned<'a> = (Event<'a>, Range<usize>);
 
-/// One character of the paragraph, with where it came from.
+/// One character of the paragraph, with where it came from (16 bytes: a paragraph's
+/// characters are listed for every item; files are under 4 GiB, see `Source::read`).
 struct Ch {
     c: char,
-    event: usize,
-    byte: usize,
+    event: u32,
+    byte: u32,
     /// Plain text outside links: a colon here may be the separator.
     eligible: bool,
 }
@@ -34,6 +35,7 @@ pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
         ch.eligible && (ch.c == ':' || ch.c == '：') && !protected(&chars, &runs, i)
     })?;
     let Ch { event, byte, c, .. } = chars[at];
+    let (event, byte) = (event as usize, byte as usize);
     let (Event::Text(text), range) = &events[event] else {
         return None;
     };
@@ -57,22 +59,23 @@ pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
 }
 
 fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
-    // At most a character per byte of text (plus one per other event).
-    let bytes: usize = events
+    // The characters of the text (a third of its bytes, in Japanese), and one per
+    // other event: counted, so the list is made once at its size.
+    let count: usize = events
         .iter()
         .map(|(event, _)| match event {
-            Event::Text(t) => t.len(),
+            Event::Text(t) => t.chars().count(),
             _ => 1,
         })
         .sum();
-    let mut chars = Vec::with_capacity(bytes);
+    let mut chars = Vec::with_capacity(count);
     let mut in_link = 0usize;
     for (k, (event, _)) in events.iter().enumerate() {
         let mut push = |text: &str, eligible: bool| {
             chars.extend(text.char_indices().map(|(byte, c)| Ch {
                 c,
-                event: k,
-                byte,
+                event: k as u32,
+                byte: byte as u32,
                 eligible,
             }))
         };
@@ -100,15 +103,15 @@ fn is_digit(c: char) -> bool {
 /// Runs of non-space ASCII: for each character, the run it belongs to, measured once
 /// (so a line of a million colons costs linear time, not quadratic).
 struct Runs {
-    /// Run index of each character (`usize::MAX` outside runs).
-    of: Vec<usize>,
+    /// Run index of each character (`u32::MAX` outside runs).
+    of: Vec<u32>,
     /// Per run: start, end, the start of its URL (if any), colons before that URL.
-    runs: Vec<(usize, usize, Option<usize>, usize)>,
+    runs: Vec<(u32, u32, Option<u32>, u32)>,
 }
 
 impl Runs {
     fn new(chars: &[Ch]) -> Self {
-        let mut of = vec![usize::MAX; chars.len()];
+        let mut of = vec![u32::MAX; chars.len()];
         let mut runs = Vec::with_capacity(chars.len() / 4 + 1);
         let mut i = 0;
         while i < chars.len() {
@@ -127,9 +130,14 @@ impl Runs {
                 .filter(|ch| ch.c == ':')
                 .count();
             for slot in &mut of[start..i] {
-                *slot = runs.len();
+                *slot = runs.len() as u32;
             }
-            runs.push((start, i, url.map(|u| start + u), colons));
+            runs.push((
+                start as u32,
+                i as u32,
+                url.map(|u| (start + u) as u32),
+                colons as u32,
+            ));
         }
         Runs { of, runs }
     }
@@ -145,9 +153,10 @@ fn protected(chars: &[Ch], runs: &Runs, i: usize) -> bool {
     if chars[i].c != ':' {
         return false;
     }
-    let Some(&(start, end, url, colons)) = runs.runs.get(runs.of[i]) else {
+    let Some(&(start, end, url, colons)) = runs.runs.get(runs.of[i] as usize) else {
         return false;
     };
+    let (start, end, url) = (start as usize, end as usize, url.map(|u| u as usize));
     if url.is_some_and(|u| i >= u) {
         return true;
     }
