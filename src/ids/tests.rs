@@ -243,8 +243,8 @@ fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
         .zip(&assignment.cards)
         .map(|(card, a)| Entry {
             guid: a.guid.clone(),
-            file: card.file.to_string(),
-            deck: card.deck.to_string(),
+            file: card.file,
+            deck: card.deck,
             context: card.context,
             term: card.term,
             definition: card.definition,
