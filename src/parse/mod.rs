@@ -49,8 +49,9 @@ pub struct Parsed {
 pub fn parse(source: &Source, default_deck: &str) -> Parsed {
     // Room for the events at once (notes run 30-40 bytes per event): grown by doubling,
     // the list left each file's earlier copies behind, which the allocator kept (at
-    // 125k cards, a peak 10-20 MiB higher).
-    let mut events: Vec<Spanned<'_>> = Vec::with_capacity(source.text.len() / 24 + 16);
+    // 125k cards, a peak 10-20 MiB higher). At most a million (96 MB) up front.
+    let estimate = (source.text.len() / 24 + 16).min(1 << 20);
+    let mut events: Vec<Spanned<'_>> = Vec::with_capacity(estimate);
     events.extend(Parser::new_ext(&source.text, markdown_options()).into_offset_iter());
     let events = drop_skipped_items(events);
     let deck_heading = events.iter().position(|(e, _)| {
