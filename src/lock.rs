@@ -332,9 +332,11 @@ impl Lock {
             line,
             message,
         };
-        // A line per entry, and a few more.
-        ENTRIES_HINT.with(|h| h.set(text.bytes().filter(|&b| b == b'\n').count()));
-        let disk: OnDisk = serde_json::from_str(&text).map_err(|e| {
+        // A line per entry, and a few more; but no entry is under 100 bytes, however
+        // the file is laid out (blank lines are valid JSON too).
+        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        ENTRIES_HINT.with(|h| h.set(lines.min(text.len() / 100)));
+        let disk: Result<OnDisk, Error> = serde_json::from_str(&text).map_err(|e| {
             // serde_json's message ends with " at line L column C": the line is in the prefix.
             let message = e.to_string();
             let message = message
@@ -343,7 +345,9 @@ impl Lock {
                 .unwrap_or(&message)
                 .to_string();
             bad(e.line(), message)
-        })?;
+        });
+        ENTRIES_HINT.with(|h| h.set(0));
+        let disk = disk?;
         if disk.version != VERSION {
             return Err(bad(
                 2,

@@ -40,20 +40,16 @@ impl Source {
         // Offsets within a file are kept in 32 bits where there is one per character.
         if let Ok(meta) = std::fs::metadata(path) {
             if meta.len() > u64::from(MAX_LEN) {
-                return Err(Diagnostic::error(
-                    path,
-                    (0, 0),
-                    "too-large",
-                    format!(
-                        "too large for a notes file: {} bytes (the limit is 4 GiB)",
-                        meta.len()
-                    ),
-                ));
+                return Err(too_large(path, meta.len()));
             }
         }
         let bytes = std::fs::read(path).map_err(|err| {
             Diagnostic::error(path, (0, 0), "cannot-read", format!("cannot read: {err}"))
         })?;
+        // Again on what was read: a file may grow, or not know its length (a pipe).
+        if bytes.len() > MAX_LEN as usize {
+            return Err(too_large(path, bytes.len() as u64));
+        }
         match String::from_utf8(bytes) {
             Ok(text) => Ok(Source::new(path, text)),
             Err(err) => {
@@ -97,6 +93,15 @@ impl Source {
             .map_or(1, |prefix| prefix.chars().count() + 1);
         (line, col)
     }
+}
+
+fn too_large(path: &Path, len: u64) -> Diagnostic {
+    Diagnostic::error(
+        path,
+        (0, 0),
+        "too-large",
+        format!("too large for a notes file: {len} bytes (the limit is 4 GiB)"),
+    )
 }
 
 #[cfg(test)]

@@ -471,8 +471,8 @@ pub fn place(deck: &str, context: &str) -> String {
     }
 }
 
-/// `count` distinct ids not in `used`, at most `now_ms`, in increasing order (so
-/// earlier cards get smaller ids). Candidates only go down, so none comes twice: they
+/// `count` distinct ids not in `used`, in increasing order (so earlier cards get
+/// smaller ids): at most `now_ms`, unless too few ids below it are free. Candidates only go down, so none comes twice: they
 /// need no set of their own (a first build of 125k cards would fill one with 250k ids).
 fn fresh_ids(now_ms: i64, count: usize, used: &HashSet<i64>) -> Vec<i64> {
     let mut ids = Vec::with_capacity(count);

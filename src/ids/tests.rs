@@ -261,37 +261,43 @@ fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
 
 #[test]
 fn new_ids_never_reuse_the_locks_ids() {
-    // Built in the same second as the lock: the newest ids are the lock's own.
+    // Built in the same second as the lock: the newest ids are the lock's own. Both a
+    // reverse card alone (no new note) and new notes besides need fresh ids.
     let (first, lock) = build(&[key("", "A", "a"), key("", "B", "b")], None, NOW);
-    let mut reversed = key("", "A", "a");
-    reversed.templates = 2;
-    reversed.content = crate::note::hash_parts(["", "A", "a", "reverse"]);
-    let cards = [
-        reversed,
-        key("", "B", "b"),
-        key("", "C", "c"),
-        key("", "D", "d"),
-    ];
-    let (a, _) = build(&cards, Some(&lock), NOW);
     let old: Vec<i64> = first
         .cards
         .iter()
         .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
         .collect();
-    let mut all: Vec<i64> = a
-        .cards
-        .iter()
-        .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
-        .collect();
-    let new = &all[..]
-        .iter()
-        .copied()
-        .filter(|id| !old.contains(id))
-        .collect::<Vec<_>>();
-    // Kept: A's note and card, B's note and card; new: A's reverse card, C's and D's.
-    assert_eq!(new.len(), 5, "{all:?} against {old:?}");
-    all.sort_unstable();
-    all.dedup();
-    assert_eq!(all.len(), 9, "an id given twice");
-    assert!(all.iter().all(|&id| id <= NOW * 1000));
+    let mut reversed = key("", "A", "a");
+    reversed.templates = 2;
+    reversed.content = crate::note::hash_parts(["", "A", "a", "reverse"]);
+    for (cards, fresh) in [
+        (vec![reversed.clone(), key("", "B", "b")], 1),
+        (
+            vec![
+                reversed,
+                key("", "B", "b"),
+                key("", "C", "c"),
+                key("", "D", "d"),
+            ],
+            5,
+        ),
+    ] {
+        let (a, _) = build(&cards, Some(&lock), NOW);
+        let mut all: Vec<i64> = a
+            .cards
+            .iter()
+            .flat_map(|c| std::iter::once(c.note_id).chain(c.card_ids.clone()))
+            .collect();
+        let new = all.iter().filter(|id| !old.contains(id)).count();
+        // Kept: A's note and card, B's note and card; new: A's reverse card (and C's
+        // and D's notes and cards).
+        assert_eq!(new, fresh, "{all:?} against {old:?}");
+        let count = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), count, "an id given twice");
+        assert!(all.iter().all(|&id| id <= NOW * 1000));
+    }
 }

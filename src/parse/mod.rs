@@ -47,7 +47,8 @@ pub struct Parsed {
 ///
 /// `default_deck` names the deck when the file has no `#` heading (the file's stem).
 pub fn parse(source: &Source, default_deck: &str) -> Parsed {
-    // Room for the events at once (notes run 30-40 bytes per event): grown by doubling,
+    // Room for the events at once (notes run 30-40 bytes per event: room for one per
+    // 24 leaves a margin for denser text): grown by doubling,
     // the list left each file's earlier copies behind, which the allocator kept (at
     // 125k cards, a peak 10-20 MiB higher). At most a million (96 MB) up front.
     let estimate = (source.text.len() / 24 + 16).min(1 << 20);

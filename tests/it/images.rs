@@ -309,3 +309,15 @@ fn a_changed_image_updates_its_note_and_no_other() {
         after.keys().collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn text_that_becomes_a_placeholder_without_its_control_character_stays_text() {
+    // Placeholders are filled before control characters are taken out: a private-use
+    // pair around `0` that only reads as one once U+0001 goes is the note's own text.
+    let dir = notes_project("n.md", "- Ctl: ![](a.png) \u{e000}\u{1}0\u{e001} odd\n");
+    std::fs::write(dir.path().join("notes/a.png"), png([0, 255, 0])).expect("write");
+    let cards = cards_json(&run(dir.path(), &["cards"]));
+    let definition = cards[0]["definition"].as_str().expect("definition");
+    assert!(definition.contains("\u{e000}0\u{e001} odd"), "{definition}");
+    assert_eq!(definition.matches(".png").count(), 1, "{definition}");
+}
