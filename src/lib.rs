@@ -633,8 +633,6 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     let (sqlite, zip) = package_result?;
     let (lock_file, lock_time) = lock_result?;
     drop(notes);
-    extracted.keys = Vec::new();
-    extracted.kept = Vec::new();
     extracted.timings.sqlite = sqlite;
     extracted.timings.zip = zip;
     let started = Instant::now();
