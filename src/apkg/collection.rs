@@ -16,53 +16,43 @@ use super::{Deck, Notes};
 /// Anki's schema 11, in the order SQLite's own schema table would list it. Indexes on
 /// the empty `revlog` are there because Anki's upgrade of a schema-11 file expects them.
 pub(super) const SCHEMA: [Object; 12] = [
-    Object {
-        kind: "table",
-        name: "col",
-        table: "col",
-        sql: "CREATE TABLE col (id integer primary key, crt integer not null, \
-              mod integer not null, scm integer not null, ver integer not null, \
-              dty integer not null, usn integer not null, ls integer not null, \
-              conf text not null, models text not null, decks text not null, \
-              dconf text not null, tags text not null)",
-    },
-    Object {
-        kind: "table",
-        name: "notes",
-        table: "notes",
-        sql: "CREATE TABLE notes (id integer primary key, guid text not null, \
-              mid integer not null, mod integer not null, usn integer not null, \
-              tags text not null, flds text not null, sfld integer not null, \
-              csum integer not null, flags integer not null, data text not null)",
-    },
-    Object {
-        kind: "table",
-        name: "cards",
-        table: "cards",
-        sql: "CREATE TABLE cards (id integer primary key, nid integer not null, \
-              did integer not null, ord integer not null, mod integer not null, \
-              usn integer not null, type integer not null, queue integer not null, \
-              due integer not null, ivl integer not null, factor integer not null, \
-              reps integer not null, lapses integer not null, left integer not null, \
-              odue integer not null, odid integer not null, flags integer not null, \
-              data text not null)",
-    },
-    Object {
-        kind: "table",
-        name: "revlog",
-        table: "revlog",
-        sql: "CREATE TABLE revlog (id integer primary key, cid integer not null, \
-              usn integer not null, ease integer not null, ivl integer not null, \
-              lastIvl integer not null, factor integer not null, time integer not null, \
-              type integer not null)",
-    },
-    Object {
-        kind: "table",
-        name: "graves",
-        table: "graves",
-        sql: "CREATE TABLE graves (usn integer not null, oid integer not null, \
-              type integer not null)",
-    },
+    table(
+        "col",
+        "CREATE TABLE col (id integer primary key, crt integer not null, \
+         mod integer not null, scm integer not null, ver integer not null, \
+         dty integer not null, usn integer not null, ls integer not null, \
+         conf text not null, models text not null, decks text not null, \
+         dconf text not null, tags text not null)",
+    ),
+    table(
+        "notes",
+        "CREATE TABLE notes (id integer primary key, guid text not null, \
+         mid integer not null, mod integer not null, usn integer not null, \
+         tags text not null, flds text not null, sfld integer not null, \
+         csum integer not null, flags integer not null, data text not null)",
+    ),
+    table(
+        "cards",
+        "CREATE TABLE cards (id integer primary key, nid integer not null, \
+         did integer not null, ord integer not null, mod integer not null, \
+         usn integer not null, type integer not null, queue integer not null, \
+         due integer not null, ivl integer not null, factor integer not null, \
+         reps integer not null, lapses integer not null, left integer not null, \
+         odue integer not null, odid integer not null, flags integer not null, \
+         data text not null)",
+    ),
+    table(
+        "revlog",
+        "CREATE TABLE revlog (id integer primary key, cid integer not null, \
+         usn integer not null, ease integer not null, ivl integer not null, \
+         lastIvl integer not null, factor integer not null, time integer not null, \
+         type integer not null)",
+    ),
+    table(
+        "graves",
+        "CREATE TABLE graves (usn integer not null, oid integer not null, \
+         type integer not null)",
+    ),
     index(
         "ix_notes_usn",
         "notes",
@@ -100,6 +90,15 @@ pub(super) const SCHEMA: [Object; 12] = [
     ),
 ];
 
+const fn table(name: &'static str, sql: &'static str) -> Object {
+    Object {
+        kind: "table",
+        name,
+        table: name,
+        sql,
+    }
+}
+
 const fn index(name: &'static str, table: &'static str, sql: &'static str) -> Object {
     Object {
         kind: "index",
@@ -116,9 +115,8 @@ const CREATED: i64 = 1_411_124_400;
 struct Prepared<'n> {
     col: Vec<u8>,
     notes: &'n dyn Notes,
-    /// The notes in rowid order: id, index in `notes`, checksum, sort field (if not
-    /// the first field itself).
-    by_id: Vec<(i64, u32, u32, Option<Box<str>>)>,
+    /// The notes in rowid order.
+    by_id: Vec<NoteRow>,
     cards: Vec<CardRow>,
     /// The orders of the indexes not in rowid order: positions in `cards` by (note id,
     /// card id) and by (deck, due, card id); in `by_id` by (checksum, note id). An index
@@ -188,12 +186,9 @@ fn prepare<'n>(
         }));
     }
     cards.sort_unstable_by_key(|c| c.id);
-    let cards_by_note = sorted_order(&cards, |c| [notes.numbers(c.note as usize).id, c.id]);
-    let cards_by_sched = sorted_order(&cards, |c| {
-        let n = notes.numbers(c.note as usize);
-        [n.deck_id, n.due, c.id]
-    });
-    let notes_by_csum = sorted_order(&by_id, |n| [i64::from(n.2), n.0]);
+    let cards_by_note = sorted_order(&cards, |c| nid_entry(notes, c));
+    let cards_by_sched = sorted_order(&cards, |c| sched_entry(notes, c));
+    let notes_by_csum = sorted_order(&by_id, csum_entry);
     Prepared {
         col,
         notes,
@@ -269,7 +264,6 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
     // In the schema's order.
     let no_entries = || std::iter::empty::<IntEntry>();
     let card = |c: &u32| &p.cards[*c as usize];
-    let note_of = |c: &CardRow| p.notes.numbers(c.note as usize);
     db.index(
         "ix_notes_usn",
         p.by_id.iter().map(|n| IntEntry::new([-1, n.0])),
@@ -284,25 +278,47 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         p.cards_by_note
             .iter()
             .map(card)
-            .map(|c| IntEntry::new([note_of(c).id, c.id])),
+            .map(|c| IntEntry::new(nid_entry(p.notes, c))),
     )?;
     db.index(
         "ix_cards_sched",
-        p.cards_by_sched.iter().map(card).map(|c| {
-            let n = note_of(c);
-            IntEntry::new([n.deck_id, 0, n.due, c.id])
-        }),
+        p.cards_by_sched
+            .iter()
+            .map(card)
+            .map(|c| IntEntry::new(sched_entry(p.notes, c))),
     )?;
     db.index("ix_revlog_cid", no_entries())?;
     db.index(
         "ix_notes_csum",
-        p.notes_by_csum.iter().map(|&i| {
-            let n = &p.by_id[i as usize];
-            IntEntry::new([i64::from(n.2), n.0])
-        }),
+        p.notes_by_csum
+            .iter()
+            .map(|&i| IntEntry::new(csum_entry(&p.by_id[i as usize]))),
     )?;
     Ok(())
 }
+
+// The entries of the indexes not in rowid order, made from their rows: the values
+// SQLite stores, which also give the order `prepare` sorts them in.
+
+/// `ix_cards_nid` (`nid`).
+fn nid_entry(notes: &dyn Notes, card: &CardRow) -> [i64; 2] {
+    [notes.numbers(card.note as usize).id, card.id]
+}
+
+/// `ix_cards_sched` (`did, queue, due`; every card is new: queue 0).
+fn sched_entry(notes: &dyn Notes, card: &CardRow) -> [i64; 4] {
+    let note = notes.numbers(card.note as usize);
+    [note.deck_id, 0, note.due, card.id]
+}
+
+/// `ix_notes_csum` (`csum`).
+fn csum_entry(note: &NoteRow) -> [i64; 2] {
+    [i64::from(note.2), note.0]
+}
+
+/// A note in rowid order: id, index in `Prepared::notes`, checksum, sort field (if not
+/// the first field itself).
+type NoteRow = (i64, u32, u32, Option<Box<str>>);
 
 /// A card row's variable columns.
 struct CardRow {
