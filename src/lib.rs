@@ -668,14 +668,10 @@ impl apkg::Notes for PackageView<'_> {
     fn note(&self, index: usize) -> apkg::PackageNote<'_> {
         let note = &self.notes[index];
         apkg::PackageNote {
-            id: note.note_id,
+            numbers: self.numbers(index),
             guid: &note.guid,
-            mod_secs: note.mod_secs,
-            deck_id: self.deck_ids[index],
             tags: note.tags(),
             fields: note.fields(),
-            card_ids: &note.card_ids,
-            due: index as i64 + 1,
         }
     }
 

@@ -168,7 +168,7 @@ fn prepare<'n>(
         let csum = checksum(&sfld);
         // Usually the first field is its own text: then it is not kept twice.
         let sfld = (sfld != note.fields[0]).then(|| Box::<str>::from(sfld));
-        (note.id, i, csum, sfld)
+        (note.numbers.id, i, csum, sfld)
     });
     drop(indexes);
     by_id.sort_unstable_by_key(|n| n.0);
@@ -219,7 +219,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         record.null();
         record.text(note.guid);
         record.int(notetype::ID);
-        record.int(note.mod_secs);
+        record.int(note.numbers.mod_secs);
         record.int(-1);
         if note.tags.is_empty() {
             record.text("");
@@ -231,7 +231,7 @@ fn write_pages(db: &mut Writer<'_>, p: &Prepared<'_>, planning: bool) -> Result<
         record.int(i64::from(*csum));
         record.int(0);
         record.text("");
-        table.push(note.id, payload_of(&mut record, planning))?;
+        table.push(note.numbers.id, payload_of(&mut record, planning))?;
     }
     table.finish()?;
 
@@ -467,7 +467,7 @@ fn dconf_json() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apkg::{reference, PackageNote};
+    use crate::apkg::{reference, NoteNumbers, PackageNote};
     use proptest::prelude::*;
     use rusqlite::types::Value as SqlValue;
     use rusqlite::Connection;
@@ -542,16 +542,18 @@ mod tests {
             .map(|(i, ((term, definition), (id, card_ids)))| {
                 let i = i as i64;
                 PackageNote {
-                    id: *id,
+                    numbers: NoteNumbers {
+                        id: *id,
+                        mod_secs: 1_700_000_000 + i % 3,
+                        deck_id: 1 + i % 2,
+                        card_ids,
+                        // Notes two apart share deck and position: ties in
+                        // `ix_cards_sched`, ordered by card id.
+                        due: i / 4 + 1,
+                    },
                     guid: term,
-                    mod_secs: 1_700_000_000 + i % 3,
-                    deck_id: 1 + i % 2,
                     tags: if i % 2 == 0 { tags } else { &[] },
                     fields: [term, definition, "ctx", "src", term, ""],
-                    card_ids,
-                    // Notes two apart share deck and position: ties in
-                    // `ix_cards_sched`, ordered by card id.
-                    due: i / 4 + 1,
                 }
             })
             .collect()

@@ -32,26 +32,22 @@ pub struct Deck {
 /// One note, ready to be written (borrowing its text from the pipeline's notes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackageNote<'a> {
-    pub id: i64,
+    pub numbers: NoteNumbers<'a>,
     pub guid: &'a str,
-    /// Seconds; Anki updates an existing note only when this is newer than its own.
-    pub mod_secs: i64,
-    pub deck_id: i64,
     pub tags: &'a [String],
     pub fields: [&'a str; 6],
-    /// Card ids by template (`ord`): the card, then the reverse card.
-    pub card_ids: &'a [i64],
-    /// Position of the note's cards among new cards.
-    pub due: i64,
 }
 
 /// A note's numbers: what its cards and the indexes need, without its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoteNumbers<'a> {
     pub id: i64,
+    /// Seconds; Anki updates an existing note only when this is newer than its own.
     pub mod_secs: i64,
     pub deck_id: i64,
+    /// Card ids by template (`ord`): the card, then the reverse card.
     pub card_ids: &'a [i64],
+    /// Position of the note's cards among new cards.
     pub due: i64,
 }
 
@@ -64,14 +60,7 @@ pub trait Notes: Sync {
     /// [`Notes::note`]'s numbers alone: the cards and indexes read them several times
     /// per card, and need not touch the text.
     fn numbers(&self, index: usize) -> NoteNumbers<'_> {
-        let note = self.note(index);
-        NoteNumbers {
-            id: note.id,
-            mod_secs: note.mod_secs,
-            deck_id: note.deck_id,
-            card_ids: note.card_ids,
-            due: note.due,
-        }
+        self.note(index).numbers
     }
 }
 

@@ -35,6 +35,7 @@ pub fn write(
         ],
     )?;
     for note in notes {
+        let numbers = &note.numbers;
         let first_field = strip_html(note.fields[0]);
         let tags = if note.tags.is_empty() {
             String::new()
@@ -44,20 +45,27 @@ pub fn write(
         tx.execute(
             "INSERT INTO notes VALUES (?1, ?2, ?3, ?4, -1, ?5, ?6, ?7, ?8, 0, '')",
             params![
-                note.id,
+                numbers.id,
                 note.guid,
                 notetype::ID,
-                note.mod_secs,
+                numbers.mod_secs,
                 tags,
                 note.fields.join("\u{1f}"),
                 first_field,
                 checksum(&first_field),
             ],
         )?;
-        for (ord, id) in note.card_ids.iter().enumerate() {
+        for (ord, id) in numbers.card_ids.iter().enumerate() {
             tx.execute(
                 "INSERT INTO cards VALUES (?1, ?2, ?3, ?4, ?5, -1, 0, 0, ?6, 0, 0, 0, 0, 0, 0, 0, 0, '')",
-                params![id, note.id, note.deck_id, ord as i64, note.mod_secs, note.due],
+                params![
+                    id,
+                    numbers.id,
+                    numbers.deck_id,
+                    ord as i64,
+                    numbers.mod_secs,
+                    numbers.due
+                ],
             )?;
         }
     }
