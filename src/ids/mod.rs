@@ -156,10 +156,7 @@ pub fn assign_into(
     //    themselves was 15 MB at 125k cards); entries sharing a hash are chained
     //    (`same_hash`) from the first, and each is compared in full before it is taken.
     const END: usize = usize::MAX;
-    let identity_hash = |deck: &str, context: &str, term: &str| {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one((deck, context, term))
-    };
+    let identity_hash = |deck: &str, context: &str, term: &str| hash64((deck, context, term));
     let mut by_identity: HashMap<u64, usize> =
         HashMap::with_capacity_and_hasher(entries.len(), Default::default());
     let mut same_hash = vec![END; entries.len()];
@@ -390,12 +387,17 @@ fn identity_key(card: &CardKey) -> (&str, &str, &str) {
 /// Whether two cards may share an identity (or an `id=`): a cheap check (on 64-bit
 /// hashes) before the exact work of `duplicate_warnings`, as duplicates are rare.
 fn has_duplicates(cards: &[CardKey]) -> bool {
-    use std::hash::BuildHasher;
-    let hasher = rustc_hash::FxBuildHasher;
-    let mut seen: HashSet<u64> = HashSet::with_capacity_and_hasher(cards.len(), hasher);
+    let mut seen: HashSet<u64> = HashSet::with_capacity_and_hasher(cards.len(), Default::default());
     cards
         .iter()
-        .any(|card| !seen.insert(hasher.hash_one(identity_key(card))))
+        .any(|card| !seen.insert(hash64(identity_key(card))))
+}
+
+/// A value's 64-bit hash, for the sets and maps that stand in for sets of strings: a
+/// hash found there is always checked against the strings themselves.
+fn hash64(value: impl std::hash::Hash) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(value)
 }
 
 /// The guids given so far, as 64-bit hashes: a hash seen before is checked against the
@@ -404,18 +406,13 @@ fn has_duplicates(cards: &[CardKey]) -> bool {
 struct UsedGuids(HashSet<u64>);
 
 impl UsedGuids {
-    fn hash(guid: &str) -> u64 {
-        use std::hash::BuildHasher;
-        rustc_hash::FxBuildHasher.hash_one(guid)
-    }
-
     fn insert(&mut self, guid: &str) {
-        self.0.insert(Self::hash(guid));
+        self.0.insert(hash64(guid));
     }
 
     /// Whether `guid` is an entry's, or one of the first `given` cards' in `sink`.
     fn contains(&self, guid: &str, entries: &[&Entry], sink: &impl Sink, given: usize) -> bool {
-        self.0.contains(&Self::hash(guid))
+        self.0.contains(&hash64(guid))
             && (entries.iter().any(|e| e.guid == guid) || (0..given).any(|i| sink.guid(i) == guid))
     }
 }
@@ -472,8 +469,9 @@ pub fn place(deck: &str, context: &str) -> String {
 }
 
 /// `count` distinct ids not in `used`, in increasing order (so earlier cards get
-/// smaller ids): at most `now_ms`, unless too few ids below it are free. Candidates only go down, so none comes twice: they
-/// need no set of their own (a first build of 125k cards would fill one with 250k ids).
+/// smaller ids): at most `now_ms`, unless too few ids below it are free. Candidates
+/// only go down, so none comes twice: they need no set of their own (a first build of
+/// 125k cards would fill one with 250k ids).
 fn fresh_ids(now_ms: i64, count: usize, used: &HashSet<i64>) -> Vec<i64> {
     let mut ids = Vec::with_capacity(count);
     let mut candidate = now_ms.max(count as i64 + used.len() as i64 + 1);
