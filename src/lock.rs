@@ -5,7 +5,7 @@
 //! Written atomically beside its final path.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -368,8 +368,9 @@ impl Lock {
                 path: path.to_path_buf(),
                 source,
             })?;
-            let mut seen = BTreeSet::new();
-            for line in text.lines() {
+            // Each guid's first line: the error names it when the guid comes again.
+            let mut first_line = BTreeMap::new();
+            for (n, line) in text.lines().enumerate() {
                 let Some(guid) = line
                     .split("\"guid\":\"")
                     .nth(1)
@@ -377,13 +378,10 @@ impl Lock {
                 else {
                     continue;
                 };
-                if !seen.insert(guid) {
-                    let line = text
-                        .lines()
-                        .position(|l| l.contains(&format!("\"guid\":\"{guid}\"")))
-                        .map_or(0, |i| i + 1);
-                    return Err(bad(line, format!("guid {guid} appears twice")));
+                if let Some(&first) = first_line.get(guid) {
+                    return Err(bad(first, format!("guid {guid} appears twice")));
                 }
+                first_line.insert(guid, n + 1);
             }
             return Err(bad(0, "a guid appears twice".into()));
         }
