@@ -348,16 +348,11 @@ struct IdsIntoNotes<'a>(&'a mut [Note]);
 
 impl ids::Sink for IdsIntoNotes<'_> {
     fn put(&mut self, i: usize, assigned: ids::Assigned) {
-        let note = &mut self.0[i];
-        note.guid = assigned.guid;
-        note.note_id = assigned.note_id;
-        note.card_ids = assigned.card_ids;
-        note.mod_secs = assigned.mod_secs;
-        note.change = assigned.change;
+        self.0[i].ids = assigned;
     }
 
     fn guid(&self, i: usize) -> &str {
-        &self.0[i].guid
+        &self.0[i].ids.guid
     }
 }
 
@@ -571,16 +566,16 @@ impl Extracted {
             return self.kept[i - self.notes.len()].as_ref();
         };
         lock::EntryRef {
-            guid: &note.guid,
+            guid: &note.ids.guid,
             file: &key.file,
             deck: &key.deck,
             context: &key.context,
             term: &key.term,
             definition: key.definition,
             content: key.content,
-            note_id: note.note_id,
-            card_ids: &note.card_ids,
-            mod_secs: note.mod_secs,
+            note_id: note.ids.note_id,
+            card_ids: &note.ids.card_ids,
+            mod_secs: note.ids.mod_secs,
         }
     }
 }
@@ -646,7 +641,7 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     let summary = Summary {
         output: output.to_path_buf(),
         notes: extracted.notes.len(),
-        cards: extracted.notes.iter().map(|n| n.card_ids.len()).sum(),
+        cards: extracted.notes.iter().map(|n| n.ids.card_ids.len()).sum(),
         decks: deck_names.len(),
         media: extracted.media.len(),
     };
@@ -669,7 +664,7 @@ impl apkg::Notes for PackageView<'_> {
         let note = &self.notes[index];
         apkg::PackageNote {
             numbers: self.numbers(index),
-            guid: &note.guid,
+            guid: &note.ids.guid,
             tags: note.tags(),
             fields: note.fields(),
         }
@@ -678,10 +673,10 @@ impl apkg::Notes for PackageView<'_> {
     fn numbers(&self, index: usize) -> apkg::NoteNumbers<'_> {
         let note = &self.notes[index];
         apkg::NoteNumbers {
-            id: note.note_id,
-            mod_secs: note.mod_secs,
+            id: note.ids.note_id,
+            mod_secs: note.ids.mod_secs,
             deck_id: self.deck_ids[index],
-            card_ids: &note.card_ids,
+            card_ids: &note.ids.card_ids,
             due: index as i64 + 1,
         }
     }

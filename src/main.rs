@@ -363,7 +363,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             let mut stdout = std::io::stdout().lock();
             for note in &extracted.notes {
                 let line = CardLine {
-                    guid: &note.guid,
+                    guid: &note.ids.guid,
                     deck: note.deck(),
                     term: note.term(),
                     definition: note.definition(),

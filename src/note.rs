@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::card::{Card, Location};
-use crate::ids::Change;
+use crate::ids::{Assigned, Change};
 use crate::Options;
 
 /// What the notes of a section share (one copy, however many notes it has).
@@ -21,7 +21,9 @@ pub struct Section {
 /// A card ready to become an Anki note: every field final.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
-    pub guid: String,
+    /// Guid, note and card ids, `mod` and the change since the lock: what the id stage
+    /// gives it (empty until then).
+    pub ids: Assigned,
     /// Deck, tags and source, shared by the notes of a section.
     pub section: Arc<Section>,
     /// Term, definition and context (HTML, the context as escaped text), one after
@@ -34,12 +36,6 @@ pub struct Note {
     pub location: Location,
     /// Media file names the note references.
     pub media: Vec<String>,
-    pub note_id: i64,
-    /// One per template used: the card, then the reverse card.
-    pub card_ids: Vec<i64>,
-    /// Seconds; Anki updates its copy only when this is newer.
-    pub mod_secs: i64,
-    pub change: Change,
 }
 
 impl Note {
@@ -51,7 +47,13 @@ impl Note {
         location: Location,
     ) -> Note {
         let mut note = Note {
-            guid: String::new(),
+            ids: Assigned {
+                guid: String::new(),
+                note_id: 0,
+                card_ids: Vec::new(),
+                mod_secs: 0,
+                change: Change::Added,
+            },
             section,
             text: Box::default(),
             term_end: 0,
@@ -59,10 +61,6 @@ impl Note {
             reverse,
             location,
             media: Vec::new(),
-            note_id: 0,
-            card_ids: Vec::new(),
-            mod_secs: 0,
-            change: Change::Added,
         };
         note.set_text([term, definition, context]);
         note
@@ -115,7 +113,7 @@ impl Note {
             self.definition(),
             self.context(),
             self.source(),
-            &self.guid,
+            &self.ids.guid,
             if self.reverse { "y" } else { "" },
         ]
     }

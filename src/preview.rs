@@ -48,7 +48,10 @@ body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
 <main>
 "#,
         css = notetype::css(extra_css),
-        count = notes.iter().map(|n| n.card_ids.len().max(1)).sum::<usize>(),
+        count = notes
+            .iter()
+            .map(|n| n.ids.card_ids.len().max(1))
+            .sum::<usize>(),
         decks = match notes
             .iter()
             .map(|n| n.deck())
@@ -144,7 +147,7 @@ fn card_pair(page: &mut String, note: &Note, inlined: &BTreeMap<&str, String>) {
              <div class=\"n2a-side\"><div class=\"label\">{at} · {name} · front</div><div class=\"card\">{front}</div></div>\
              <div class=\"n2a-side\"><div class=\"label\">{at} · {name} · back</div><div class=\"card\">{back}</div></div>\
              </section>",
-            guid = note.guid,
+            guid = note.ids.guid,
             front = with_media(&front, &note.media, inlined),
             back = with_media(&back, &note.media, inlined),
         );

@@ -37,7 +37,7 @@ impl Report {
             }
             let at = &note.location;
             let term = &key.term;
-            let line = match &note.change {
+            let line = match &note.ids.change {
                 Change::Unchanged => {
                     r.unchanged += 1;
                     continue;

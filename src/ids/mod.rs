@@ -52,8 +52,9 @@ pub enum Change {
 pub struct Assigned {
     pub guid: String,
     pub note_id: i64,
-    /// One per template used, in template order.
+    /// One per template used, in template order: the card, then the reverse card.
     pub card_ids: Vec<i64>,
+    /// Seconds; Anki updates its copy only when this is newer.
     pub mod_secs: i64,
     pub change: Change,
 }

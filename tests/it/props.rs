@@ -104,7 +104,7 @@ proptest! {
         std::fs::write(dir.path().join("notes/a.md"), &a).unwrap();
         std::fs::write(dir.path().join("notes/b.md"), format!("{b}\n{b}")).unwrap();
         let extracted = notes2anki::extract(&options(dir.path())).unwrap();
-        let mut guids: Vec<&str> = extracted.notes.iter().map(|n| n.guid.as_str()).collect();
+        let mut guids: Vec<&str> = extracted.notes.iter().map(|n| n.ids.guid.as_str()).collect();
         let all = guids.len();
         guids.sort_unstable();
         guids.dedup();
