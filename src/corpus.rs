@@ -89,7 +89,10 @@ mod tests {
     fn the_corpus_gives_the_cards_it_promises() {
         let text = file_text(3, 40);
         assert_eq!(text, file_text(3, 40), "deterministic");
-        let parsed = crate::parse::parse(&Source::new("v.md", text), "v");
+        let parsed = crate::parse::parse(
+            &Source::new("v.md", text),
+            &crate::parse::FileMeta::plain("v", std::path::Path::new("")),
+        );
         assert_eq!(parsed.cards.len(), card_count(1, 40));
         assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
         assert!(parsed.cards[0].term_text.ends_with(" の設定 3-0"));

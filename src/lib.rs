@@ -9,6 +9,7 @@ pub mod apkg;
 pub mod card;
 pub mod corpus;
 pub mod diag;
+pub mod fronts;
 pub mod identity;
 pub mod ids;
 pub mod load;
@@ -22,6 +23,7 @@ pub mod preview;
 pub mod report;
 mod scan;
 pub mod source;
+pub mod tags;
 pub mod temp;
 pub mod watch;
 
@@ -204,9 +206,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     timings.read = lap();
     let names: Vec<Arc<str>> = files
         .iter()
-        .map(|(path, name)| {
-            lock_relative(lock_dir.as_deref(), path)
-                .unwrap_or_else(|| name.clone())
+        .map(|file| {
+            lock_relative(lock_dir.as_deref(), &file.path)
+                .unwrap_or_else(|| file.name.clone())
                 .into()
         })
         .collect();
@@ -275,8 +277,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     }
     out.media = resolver.files;
     out.diagnostics.extend(resolver.diagnostics);
-    let (notes, keys) = concatenate(per_file);
+    let (mut notes, mut keys) = concatenate(per_file);
     memory::release(); // each file's lists, now one
+    fronts::disambiguate(&mut notes, &mut keys);
     out.notes = notes;
     timings.media = lap();
 
@@ -369,7 +372,7 @@ struct FileNotes {
 
 /// Reads and parses every file and makes its notes, on every core, keeping their order.
 fn parse_all(
-    files: &[(PathBuf, String)],
+    files: &[load::NoteFile],
     names: &[Arc<str>],
     options: &Options,
 ) -> Vec<Result<FileNotes, Diagnostic>> {
@@ -377,12 +380,9 @@ fn parse_all(
     files
         .par_iter()
         .zip(names)
-        .map(|((path, _), name)| {
-            let source = source::Source::read(path)?;
-            let stem = path
-                .file_stem()
-                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            let parsed = parse::parse(&source, &stem);
+        .map(|(file, name)| {
+            let source = source::Source::read(&file.path)?;
+            let parsed = parse::parse(&source, &file.meta);
             drop(source);
             Ok(notes_of(parsed, name, options))
         })
@@ -398,17 +398,19 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
         pending: Vec::new(),
         diagnostics: parsed.diagnostics,
     };
-    let mut section: Option<(Arc<[String]>, Arc<note::Section>)> = None;
+    // Shared by the notes of a section (with the same tags from the notes).
+    type Shared = (Arc<[String]>, Vec<String>, Arc<note::Section>);
+    let mut section: Option<Shared> = None;
     for card in parsed.cards {
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
         if !section
             .as_ref()
-            .is_some_and(|(s, _)| Arc::ptr_eq(s, &card.sections))
+            .is_some_and(|(s, tags, _)| Arc::ptr_eq(s, &card.sections) && *tags == card.tags)
         {
             section = None;
         }
-        let (_, shared) = section.get_or_insert_with(|| {
+        let (_, _, shared) = section.get_or_insert_with(|| {
             let shared = note::Section {
                 deck: note::deck_name(&card, options),
                 tags: note::tags(&card, options),
@@ -417,11 +419,12 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
                     &card.sections,
                 ))),
             };
-            (card.sections.clone(), Arc::new(shared))
+            (card.sections.clone(), card.tags.clone(), Arc::new(shared))
         });
         let shared = shared.clone();
         let Card {
             deck: file_deck,
+            place,
             term_html,
             definition_html,
             term_text,
@@ -461,6 +464,7 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
         };
         made.keys.push(ids::CardKey {
             deck: file_deck,
+            place,
             context: context_text,
             term: term_text,
             pinned: pinned_id,

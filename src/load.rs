@@ -1,10 +1,25 @@
-//! Finding the note files: every Markdown file under a folder, sorted, hidden ones skipped.
+//! Finding the note files: every Markdown file under a folder, sorted, hidden ones
+//! skipped; and, for each, the Obsidian vault it is in (if any).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use walkdir::WalkDir;
 
 use crate::diag::Diagnostic;
+use crate::parse::FileMeta;
+
+/// A note file to read.
+#[derive(Debug, Clone)]
+pub struct NoteFile {
+    /// The path to read it at.
+    pub path: PathBuf,
+    /// Its path under the input that named it, `/`-separated.
+    pub name: String,
+    /// What the parser needs to know of it.
+    pub meta: FileMeta,
+}
 
 fn is_markdown(path: &Path) -> bool {
     path.extension()
@@ -18,14 +33,21 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 /// The files the inputs name, in order: each input in turn, a folder's files sorted by
-/// path (symbolic links followed; a link loop is skipped with a warning). Problems are
-/// collected, not stopped at.
-pub fn paths(inputs: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Diagnostic>) {
-    let mut found: Vec<(PathBuf, String)> = Vec::new();
+/// path (symbolic links followed; a link loop, or a link to nothing, is skipped with a
+/// warning). Problems are collected, not stopped at.
+pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
+    let mut found: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     let mut problems = Vec::new();
     for input in inputs {
-        let meta = match std::fs::metadata(input) {
-            Ok(meta) => meta,
+        match std::fs::metadata(input) {
+            Ok(meta) if meta.is_dir() => walk(input, &mut found, &mut problems),
+            Ok(_) => {
+                let name = input
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let root = input.parent().unwrap_or(Path::new("")).to_path_buf();
+                found.push((input.clone(), name, root));
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(Diagnostic::error(
                     input,
@@ -33,65 +55,140 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<(PathBuf, String)>, Vec<Diagnostic>) {
                     "missing-input",
                     "no such file or folder",
                 ));
-                continue;
             }
-            Err(err) => {
-                problems.push(Diagnostic::error(
-                    input,
-                    (0, 0),
-                    "cannot-read",
-                    format!("cannot read: {err}"),
-                ));
-                continue;
-            }
-        };
-        if meta.is_dir() {
-            let walker = WalkDir::new(input)
-                .follow_links(true)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-            for entry in walker {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(err) => {
-                        let path = err.path().unwrap_or(input).to_path_buf();
-                        problems.push(if err.loop_ancestor().is_some() {
-                            Diagnostic::warning(
-                                path,
-                                (0, 0),
-                                "symlink-loop",
-                                "a symbolic link loops back to a folder above it; skipped",
-                            )
-                        } else {
-                            Diagnostic::error(
-                                path,
-                                (0, 0),
-                                "cannot-read",
-                                format!("cannot read: {err}"),
-                            )
-                        });
-                        continue;
-                    }
-                };
-                if entry.file_type().is_file() && is_markdown(entry.path()) {
-                    let rel = entry.path().strip_prefix(input).unwrap_or(entry.path());
-                    let name = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    found.push((entry.path().to_path_buf(), name));
-                }
-            }
-        } else {
-            let name = input
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            found.push((input.clone(), name));
+            Err(err) => problems.push(cannot_read(input, &err)),
         }
     }
     let mut seen = std::collections::BTreeSet::new();
-    found.retain(|(path, _)| seen.insert(path.clone()));
-    (found, problems)
+    found.retain(|(path, _, _)| seen.insert(path.clone()));
+    let mut vaults = Vaults::default();
+    let files = found
+        .into_iter()
+        .map(|(path, name, root)| {
+            let meta = vaults.meta(&path, &root);
+            NoteFile { path, name, meta }
+        })
+        .collect();
+    (files, problems)
+}
+
+fn cannot_read(path: &Path, err: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(path, (0, 0), "cannot-read", format!("cannot read: {err}"))
+}
+
+/// Every Markdown file under the folder `input`: (path, name under it, the folder).
+fn walk(input: &Path, found: &mut Vec<(PathBuf, String, PathBuf)>, problems: &mut Vec<Diagnostic>) {
+    let walker = WalkDir::new(input)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                problems.push(walk_problem(input, &err));
+                continue;
+            }
+        };
+        if entry.file_type().is_file() && is_markdown(entry.path()) {
+            let rel = entry.path().strip_prefix(input).unwrap_or(entry.path());
+            let name = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            found.push((entry.path().to_path_buf(), name, input.to_path_buf()));
+        }
+    }
+}
+
+/// A folder entry that cannot be followed: a loop or a dangling link is skipped with a
+/// warning (vaults synced from elsewhere often hold links to nothing); anything else
+/// cannot be read.
+fn walk_problem(input: &Path, err: &walkdir::Error) -> Diagnostic {
+    let path = err.path().unwrap_or(input).to_path_buf();
+    let dangling = err
+        .io_error()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if err.loop_ancestor().is_some() {
+        Diagnostic::warning(
+            path,
+            (0, 0),
+            "symlink-loop",
+            "a symbolic link loops back to a folder above it; skipped",
+        )
+    } else if dangling {
+        Diagnostic::warning(
+            path,
+            (0, 0),
+            "broken-link",
+            "a symbolic link to nothing (its target is gone); skipped",
+        )
+    } else {
+        cannot_read(&path, err)
+    }
+}
+
+/// The Obsidian vaults the files are in, each folder looked at once.
+#[derive(Default)]
+struct Vaults {
+    /// Folder → the vault it is in.
+    of_dir: BTreeMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Vaults {
+    /// What the parser needs to know of `file`, found under `root`.
+    fn meta(&mut self, file: &Path, root: &Path) -> FileMeta {
+        let stem = file
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let dir = file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .canonicalize()
+            .ok();
+        let Some((dir, vault)) = dir.and_then(|d| Some((d.clone(), self.vault_of(&d)?))) else {
+            return FileMeta::plain(&stem, root);
+        };
+        FileMeta {
+            stem,
+            vault_deck: Some(vault_deck(&vault, &dir)),
+            root: Arc::from(vault.as_path()),
+        }
+    }
+
+    /// The nearest folder at or above `dir` (absolute) that holds `.obsidian/`.
+    fn vault_of(&mut self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.of_dir.get(dir) {
+            return known.clone();
+        }
+        let vault = dir
+            .ancestors()
+            .find(|a| a.join(".obsidian").is_dir())
+            .map(Path::to_path_buf);
+        self.of_dir.insert(dir.to_path_buf(), vault.clone());
+        vault
+    }
+}
+
+/// A vault note's deck: the vault folder's name, then the note's folders under it
+/// (`MyVault::Crypto` for `MyVault/Crypto/Hashing.md`).
+fn vault_deck(vault: &Path, dir: &Path) -> String {
+    let name = vault
+        .file_name()
+        .map_or_else(|| "Vault".to_string(), |n| n.to_string_lossy().into_owned());
+    let folders = dir.strip_prefix(vault).unwrap_or(Path::new(""));
+    std::iter::once(name)
+        .chain(
+            folders
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        )
+        .map(|part| crate::note::deck_level(&part))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("::")
 }

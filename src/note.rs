@@ -182,42 +182,59 @@ pub fn content_hash(note: &Note) -> Hash {
     ])
 }
 
+/// The full deck name: `--deck`'s parent, the file's deck, and with `--subdecks` the
+/// sections (in a vault, the note's title first: its folder is the deck).
 pub fn deck_name(card: &Card, options: &Options) -> String {
     let mut parts: Vec<String> = options.parent_deck.iter().cloned().collect();
     parts.push(card.deck.to_string());
     if options.subdecks {
-        parts.extend(card.sections.iter().map(|s| trim_section(s).to_string()));
+        let title = card.in_vault.then(|| card.title.to_string());
+        parts.extend(
+            title
+                .into_iter()
+                .chain(card.sections.iter().cloned())
+                .map(|s| deck_level(&s)),
+        );
     }
     parts.retain(|p| !p.is_empty());
     parts.join("::")
 }
 
-/// `03.` → `03`: trailing dots and spaces are not part of a section's name.
-fn trim_section(name: &str) -> &str {
-    name.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .trim_start()
+/// One level of a deck name: trailing dots and spaces trimmed (`03.` → `03`), and no
+/// `::` inside, which would make a level of its own.
+pub fn deck_level(name: &str) -> String {
+    let name = name
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_start();
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if !(c == ':' && out.ends_with(':')) {
+            out.push(c);
+        }
+    }
+    out.trim_matches(':').trim().to_string()
 }
 
-/// One hierarchical tag for the section path (`Techstock::03`); none with `--subdecks`.
+/// The card's tags: one hierarchical tag for its section path under the note's title
+/// (`Techstock::03`; none with `--subdecks`), then its tags from the notes.
 pub fn tags(card: &Card, options: &Options) -> Vec<String> {
-    if options.subdecks {
-        return Vec::new();
+    let mut tags = Vec::with_capacity(1 + card.tags.len());
+    if !options.subdecks {
+        let levels: Vec<String> = std::iter::once(&*card.title)
+            .chain(card.sections.iter().map(String::as_str))
+            .map(crate::tags::level)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if !levels.is_empty() {
+            tags.push(levels.join("::"));
+        }
     }
-    let tag: Vec<String> = std::iter::once(&*card.deck)
-        .chain(card.sections.iter().map(String::as_str))
-        .map(|part| {
-            trim_section(part)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join("_")
-        })
-        .filter(|p| !p.is_empty())
-        .collect();
-    if tag.is_empty() {
-        Vec::new()
-    } else {
-        vec![tag.join("::")]
+    for tag in &card.tags {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
     }
+    tags
 }
 
 /// The `Source` field: the file and the section path, not the line (it moves).

@@ -18,6 +18,9 @@ use crate::lock::{Entry, Lock};
 pub struct CardKey {
     /// Identity parts, normalised.
     pub deck: std::sync::Arc<str>,
+    /// Where the card is beyond its context (see [`crate::card::Card::place`]): what
+    /// [`crate::fronts`] shows of it when two cards would have the same front.
+    pub place: std::sync::Arc<[String]>,
     pub context: String,
     pub term: String,
     pub pinned: Option<String>,
@@ -438,7 +441,7 @@ fn duplicate_warnings(cards: &[CardKey], claims: &[Option<(usize, Claim)>]) -> V
             let card = &cards[c];
             let message = match &card.pinned {
                 None => format!(
-                    "`{}` is already a card at {kept_at} (same deck, context and term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
+                    "`{}` is already a card at {kept_at} (same deck, same place, same term); this one gets its own id — rename one, or pin it with <!-- anki: id=… -->",
                     card.term
                 ),
                 Some(id) => format!(

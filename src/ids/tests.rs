@@ -6,6 +6,7 @@ const NOW: i64 = 1_795_700_000;
 fn key(context: &str, term: &str, definition: &str) -> CardKey {
     CardKey {
         deck: "D".into(),
+        place: std::sync::Arc::from(Vec::new()),
         context: context.into(),
         term: term.into(),
         pinned: None,

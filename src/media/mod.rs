@@ -62,6 +62,8 @@ pub struct Resolver {
     /// Each local path read once.
     by_path: BTreeMap<PathBuf, Option<String>>,
     warned: BTreeSet<(PathBuf, usize, String)>,
+    /// Per vault (or input folder): its images by lowercased file name, listed once.
+    by_name: BTreeMap<PathBuf, BTreeMap<String, Vec<PathBuf>>>,
 }
 
 impl Resolver {
@@ -73,6 +75,7 @@ impl Resolver {
             remote,
             by_path: BTreeMap::new(),
             warned: BTreeSet::new(),
+            by_name: BTreeMap::new(),
         }
     }
 
@@ -139,7 +142,10 @@ impl Resolver {
             );
             return Err(());
         }
-        let path = local_path(&image.location.path, src);
+        let path = match &image.lookup {
+            Some(root) => self.locate(image, root, src),
+            None => local_path(&image.location.path, src),
+        };
         if let Some(known) = self.by_path.get(&path).cloned() {
             if known.is_none() {
                 // Already warned about this file; warn here too, at this reference.
@@ -151,53 +157,122 @@ impl Resolver {
             }
             return known.map(Some).ok_or(());
         }
-        let too_big = std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_LOCAL_BYTES);
-        if too_big {
-            self.warn_once(
-                image,
-                "image-too-large",
-                format!(
-                    "image `{src}` is over {} MiB, which Anki's sync skips; left out",
-                    MAX_LOCAL_BYTES / (1024 * 1024)
-                ),
-            );
-            self.by_path.insert(path, None);
-            return Err(());
-        }
-        let result = match std::fs::read(&path) {
-            Err(err) => {
-                self.warn_once(
-                    image,
-                    "missing-image",
-                    format!(
-                        "image `{src}` not found ({}): {err}; left out",
-                        path.display()
-                    ),
-                );
-                None
-            }
-            Ok(bytes) => match sniff(&bytes) {
-                None => {
-                    self.warn_once(
-                        image,
-                        "not-an-image",
-                        format!("`{src}` is not an image (judged by its bytes); left out"),
-                    );
-                    None
-                }
-                Some(ext) => {
-                    let name = media_name(&bytes, ext);
-                    self.files.entry(name.clone()).or_insert(bytes);
-                    Some(name)
-                }
-            },
-        };
+        let result = self.read_local(image, src, &path);
         self.by_path.insert(path, result.clone());
         result.map(Some).ok_or(())
+    }
+
+    /// The media name of the local image at `path`, or `None` (with a warning) when it
+    /// cannot be bundled: missing, too large, or not an image.
+    fn read_local(&mut self, image: &ImageRef, src: &str, path: &Path) -> Option<String> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOCAL_BYTES) {
+            let message = format!(
+                "image `{src}` is over {} MiB, which Anki's sync skips; left out",
+                MAX_LOCAL_BYTES / (1024 * 1024)
+            );
+            self.warn_once(image, "image-too-large", message);
+            return None;
+        }
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let message = match &image.lookup {
+                    Some(root) => format!(
+                        "image `{src}` not found beside the note, at the top of `{}`, or by name anywhere in it; left out",
+                        folder_name(root)
+                    ),
+                    None => format!("image `{src}` not found ({}): {err}; left out", path.display()),
+                };
+                self.warn_once(image, "missing-image", message);
+                return None;
+            }
+        };
+        let Some(ext) = sniff(&bytes) else {
+            let message = format!("`{src}` is not an image (judged by its bytes); left out");
+            self.warn_once(image, "not-an-image", message);
+            return None;
+        };
+        let name = media_name(&bytes, ext);
+        self.files.entry(name.clone()).or_insert(bytes);
+        Some(name)
     }
 }
 
 impl Resolver {
+    /// Where an image is, as Obsidian finds it: beside the note, else at the top of
+    /// `root`, else by file name anywhere in it (the shortest path wins, a tie warns).
+    /// Not found: the path beside the note, so the warning names it.
+    fn locate(&mut self, image: &ImageRef, root: &Path, src: &str) -> PathBuf {
+        let written = if image.embed {
+            src.split(['#', '|'])
+                .next()
+                .unwrap_or(src)
+                .trim()
+                .to_string()
+        } else {
+            decoded(src)
+        };
+        let beside = note_dir(&image.location.path).join(&written);
+        let at_top = root.join(&written);
+        if beside.is_file() {
+            return beside;
+        }
+        if at_top.is_file() {
+            return at_top;
+        }
+        let candidates = self.named(root, Path::new(&written));
+        match candidates.as_slice() {
+            [] => beside,
+            [only] => only.clone(),
+            [first, second, ..] => {
+                if depth(first) == depth(second) {
+                    let ties = candidates
+                        .iter()
+                        .filter(|c| depth(c) == depth(first))
+                        .count();
+                    let chosen = first.strip_prefix(root).unwrap_or(first);
+                    let message = format!(
+                        "image `{src}`: {ties} files of that name are as near the top of `{}`; using {} (the first by path)",
+                        folder_name(root),
+                        chosen.display()
+                    );
+                    self.warn_once(image, "ambiguous-image", message);
+                }
+                first.clone()
+            }
+        }
+    }
+
+    /// The images under `root` whose path ends with `written`, nearest the top first
+    /// (then by path); exact-case names before the others.
+    fn named(&mut self, root: &Path, written: &Path) -> Vec<PathBuf> {
+        let Some(name) = written
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+        else {
+            return Vec::new();
+        };
+        let index = self
+            .by_name
+            .entry(root.to_path_buf())
+            .or_insert_with(|| index_images(root));
+        let mut found: Vec<PathBuf> = index
+            .get(&name.to_lowercase())
+            .into_iter()
+            .flatten()
+            .filter(|p| p.ends_with(written) || written.components().count() == 1)
+            .cloned()
+            .collect();
+        if found
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| *n == *name))
+        {
+            found.retain(|p| p.file_name().is_some_and(|n| *n == *name));
+        }
+        found.sort_by(|a, b| depth(a).cmp(&depth(b)).then_with(|| a.cmp(b)));
+        found
+    }
+
     /// The media name of a downloaded image, or `None` (with a warning) when the card
     /// keeps linking to the URL.
     fn remote_media(&mut self, image: &ImageRef, url: &str) -> Option<String> {
@@ -246,11 +321,62 @@ fn has_scheme(src: &str) -> bool {
 
 /// The file a local reference names: relative to the note file, percent-decoded.
 fn local_path(note: &Path, src: &str) -> PathBuf {
+    note_dir(note).join(decoded(src))
+}
+
+fn note_dir(note: &Path) -> &Path {
+    note.parent().unwrap_or_else(|| Path::new(""))
+}
+
+/// A Markdown reference as a relative path: no query or fragment, percent-decoded.
+fn decoded(src: &str) -> String {
     let without_suffix = src.split(['?', '#']).next().unwrap_or(src);
-    let decoded = percent_decode_str(without_suffix).decode_utf8_lossy();
-    note.parent()
-        .unwrap_or_else(|| Path::new(""))
-        .join(decoded.as_ref())
+    percent_decode_str(without_suffix)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A folder as messages name it: its own name (the vault's, say), not where it is.
+fn folder_name(dir: &Path) -> String {
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// How many folders deep a path is.
+fn depth(path: &Path) -> usize {
+    path.components().count()
+}
+
+/// Whether a file name is an image's, by its extension (`![[image.png]]` is an image;
+/// `![[Other note]]` embeds a note).
+pub fn is_image_name(name: &str) -> bool {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    ["png", "jpg", "jpeg", "gif", "webp", "svg", "bmp", "avif"]
+        .iter()
+        .any(|known| ext.eq_ignore_ascii_case(known))
+}
+
+/// Every image file under `root` (hidden folders skipped, as for notes), by lowercased
+/// file name.
+fn index_images(root: &Path) -> BTreeMap<String, Vec<PathBuf>> {
+    let mut index: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker.flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && is_image_name(&name) {
+            index
+                .entry(name.to_lowercase())
+                .or_default()
+                .push(entry.into_path());
+        }
+    }
+    index
 }
 
 /// The media file name: 16 hex digits of the bytes' SHA-256 and the type's extension.

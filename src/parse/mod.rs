@@ -2,19 +2,25 @@
 //!
 //! The walk follows `docs/notes-format.md`: list items whose first paragraph reads
 //! `term: definition`, definition lists, nested cards with their context chain, image
-//! paragraphs after a list, and the `<!-- anki: … -->` comments.
+//! paragraphs after a list, and the `<!-- anki: … -->` comments. Before it, the front
+//! matter and comments are blanked ([`hidden`]) and the syntax beyond CommonMark is
+//! rewritten into ordinary events ([`extensions`]).
 
 mod directive;
+mod extensions;
+mod frontmatter;
+mod hidden;
 mod render;
 mod separator;
+mod walk;
 
-use std::collections::BTreeSet;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::Arc;
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, TextMergeWithOffset};
 
-use crate::card::{Card, ImageRef, Location};
+use crate::card::Card;
 use crate::diag::Diagnostic;
 use crate::identity::normalize;
 use crate::source::Source;
@@ -22,18 +28,51 @@ use directive::Directives;
 pub use render::escape as escape_attr;
 pub use render::image_placeholder;
 pub use render::text_outside_tags;
-use render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
-use separator::{reads_as_term, split, Spanned};
+use render::{html_block, img_sources, matching_end};
+use separator::Spanned;
+use walk::Walker;
 
-/// Every Markdown extension the notes may use, chosen in one place.
+/// Every Markdown extension the notes may use, chosen in one place. Front matter is
+/// not among them: pulldown-cmark would open a metadata block at any `---` line, and
+/// [`frontmatter`] reads it at the very top only.
 pub fn markdown_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_MATH
         | Options::ENABLE_DEFINITION_LIST
         | Options::ENABLE_TASKLISTS
-        // Front matter (Obsidian, Jekyll) is metadata, not a heading or a card.
-        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        // `[[Page]]`, `![[image.png]]` (Obsidian).
+        | Options::ENABLE_WIKILINKS
+}
+
+/// What the parser needs to know of a file besides its text.
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    /// The file's stem: its deck when it has no `#` heading; its title in a vault.
+    pub stem: String,
+    /// In an Obsidian vault: its deck (the vault's name and the file's folders). Then the
+    /// title is the stem, and every heading is a section.
+    pub vault_deck: Option<String>,
+    /// Where `![[image.png]]` is looked up by name: the vault, else the input folder.
+    pub root: Arc<Path>,
+}
+
+impl FileMeta {
+    /// A file outside any vault, found under `root`.
+    pub fn plain(stem: &str, root: &Path) -> Self {
+        FileMeta {
+            stem: stem.to_string(),
+            vault_deck: None,
+            root: Arc::from(root),
+        }
+    }
+}
+
+/// A problem found before the walk, at a byte offset: it becomes a warning.
+pub(crate) struct Finding {
+    pub offset: usize,
+    pub code: &'static str,
+    pub message: String,
 }
 
 /// What one file gives.
@@ -44,64 +83,51 @@ pub struct Parsed {
 }
 
 /// Parses one file into cards (in the order they appear) and diagnostics.
-///
-/// `default_deck` names the deck when the file has no `#` heading (the file's stem).
-pub fn parse(source: &Source, default_deck: &str) -> Parsed {
+pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
+    let mut findings = Vec::new();
+    let (front, body) = frontmatter::split(&source.text, &mut findings);
+    if front.skip {
+        return Parsed {
+            cards: Vec::new(),
+            diagnostics: warnings(source, findings),
+        };
+    }
+    let text = hidden::hide(&source.text, body, markdown_options(), &mut findings);
+    let events = extensions::rewrite(events_of(&text), &text, &mut findings);
+    let events = drop_skipped(events);
+    let mut walker = Walker::new(source, file, &events);
+    walker.parsed.diagnostics = warnings(source, findings);
+    walker.blocks(0..events.len(), &[], true);
+    walker.warn_unused_images();
+    walker.finish(&front.tags)
+}
+
+/// The events of a text, adjacent texts merged (`[`, `!note`, `]` are one text).
+fn events_of(text: &str) -> Vec<Spanned<'_>> {
     // Room for the events at once (notes run 30-40 bytes per event: room for one per
     // 24 leaves a margin for denser text): grown by doubling,
     // the list left each file's earlier copies behind, which the allocator kept (at
     // 125k cards, a peak 10-20 MiB higher). At most a million (96 MB) up front.
-    let estimate = (source.text.len() / 24 + 16).min(1 << 20);
+    let estimate = (text.len() / 24 + 16).min(1 << 20);
     let mut events: Vec<Spanned<'_>> = Vec::with_capacity(estimate);
-    events.extend(Parser::new_ext(&source.text, markdown_options()).into_offset_iter());
-    let events = drop_skipped_items(events);
-    let deck_heading = events.iter().position(|(e, _)| {
-        matches!(
-            e,
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            })
-        )
-    });
-    let deck = deck_heading
-        .map(|i| normalize(&plain_text(&events[i + 1..matching_end(&events, i)])))
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| default_deck.to_string());
-    let mut walker = Walker {
-        section_names: Arc::from(Vec::new()),
-        source,
-        path: std::sync::Arc::from(source.path.as_path()),
-        events: &events,
-        deck: Arc::from(deck),
-        deck_heading,
-        sections: Vec::new(),
-        // Room for a card per item or term (so the list is not grown by doubling).
-        parsed: Parsed {
-            cards: Vec::with_capacity(
-                events
-                    .iter()
-                    .filter(|(e, _)| {
-                        matches!(e, Event::Start(Tag::Item | Tag::DefinitionListTitle))
-                    })
-                    .count(),
-            ),
-            diagnostics: Vec::new(),
-        },
-        used_images: BTreeSet::new(),
-        last_top_card: None,
-        depth: 0,
-        too_deep: false,
-    };
-    walker.blocks(0..events.len(), &[], true);
-    walker.warn_unused_images();
-    walker.parsed
+    events.extend(TextMergeWithOffset::new(
+        Parser::new_ext(text, markdown_options()).into_offset_iter(),
+    ));
+    events
 }
 
-/// `<!-- anki: skip -->` removes the item and everything under it, before anything else.
-/// On a definition-list term it removes the term and its definitions. A list left empty
-/// goes too, so no empty `<ul>` remains in a parent's answer.
-fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
+fn warnings(source: &Source, findings: Vec<Finding>) -> Vec<Diagnostic> {
+    findings
+        .into_iter()
+        .map(|f| Diagnostic::warning(&source.path, source.line_col(f.offset), f.code, f.message))
+        .collect()
+}
+
+/// `<!-- anki: skip -->` removes what it is on, before anything else: an item and
+/// everything under it; a definition-list term and its definitions; a heading and its
+/// section (up to the next heading of its level or higher). A list left empty goes too,
+/// so no empty `<ul>` remains in a parent's answer.
+fn drop_skipped(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
     // Most files skip nothing: then the events stay as they are, not copied.
     let may_skip = events
         .iter()
@@ -110,30 +136,14 @@ fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
         return events;
     }
     let mut kept: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
+    let mut depth = 0usize;
     let mut i = 0;
     while i < events.len() {
+        if let Some(next) = skipped_until(&events, i, depth) {
+            i = next;
+            continue;
+        }
         match events[i].0 {
-            Event::Start(Tag::Item) => {
-                let end = matching_end(&events, i);
-                let (first, _) = first_paragraph(&events, i, end);
-                if Directives::find(&events[first]).skip {
-                    i = end + 1;
-                    continue;
-                }
-            }
-            Event::Start(Tag::DefinitionListTitle) => {
-                let end = matching_end(&events, i);
-                if Directives::find(&events[i + 1..end]).skip {
-                    i = end + 1;
-                    while matches!(
-                        events.get(i),
-                        Some((Event::Start(Tag::DefinitionListDefinition), _))
-                    ) {
-                        i = matching_end(&events, i) + 1;
-                    }
-                    continue;
-                }
-            }
             Event::End(TagEnd::List(_) | TagEnd::DefinitionList)
                 if matches!(
                     kept.last(),
@@ -141,15 +151,57 @@ fn drop_skipped_items(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
                 ) =>
             {
                 kept.pop();
+                depth -= 1;
                 i += 1;
                 continue;
             }
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
             _ => {}
         }
         kept.push(events[i].clone());
         i += 1;
     }
     kept
+}
+
+/// Where the events go on after what starts at `i`, when that is skipped; `depth` is
+/// how deep `i` is nested (headings skip their section at the top level only).
+fn skipped_until(events: &[Spanned<'_>], i: usize, depth: usize) -> Option<usize> {
+    let end = matching_end(events, i);
+    match events[i].0 {
+        Event::Start(Tag::Item) => {
+            let (first, _) = first_paragraph(events, i, end);
+            Directives::find(&events[first]).skip.then_some(end + 1)
+        }
+        Event::Start(Tag::DefinitionListTitle) => {
+            if !Directives::find(&events[i + 1..end]).skip {
+                return None;
+            }
+            let mut j = end + 1;
+            while matches!(
+                events.get(j),
+                Some((Event::Start(Tag::DefinitionListDefinition), _))
+            ) {
+                j = matching_end(events, j) + 1;
+            }
+            Some(j)
+        }
+        Event::Start(Tag::Heading { level, .. }) if depth == 0 => {
+            if !Directives::find(&events[i + 1..end]).skip {
+                return None;
+            }
+            let mut j = end + 1;
+            while j < events.len() {
+                match events[j].0 {
+                    Event::Start(Tag::Heading { level: l, .. }) if l <= level => break,
+                    _ => j = matching_end(events, j) + 1,
+                }
+            }
+            Some(j)
+        }
+        _ => None,
+    }
 }
 
 /// The item's first paragraph (inline events) and where the rest of its content starts.
@@ -166,7 +218,7 @@ fn first_paragraph(events: &[Spanned<'_>], item: usize, end: usize) -> (Range<us
     (first..k, k)
 }
 
-fn is_inline(event: &Event<'_>) -> bool {
+pub(crate) fn is_inline(event: &Event<'_>) -> bool {
     match event {
         Event::Start(tag) => matches!(
             tag,
@@ -201,358 +253,16 @@ fn is_inline(event: &Event<'_>) -> bool {
 }
 
 /// Shortens a prose item for the context chain: trailing `。．.:：` and spaces trimmed,
-/// cut to 40 characters with `…`.
+/// cut to 40 characters with `…` — unless it is a question (ends in `?` or `？`), which
+/// is shown whole: cut, it would not say what is asked.
 fn prose_label(text: &str) -> String {
     let text = normalize(text);
     let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || "。．.:：".contains(c));
-    if trimmed.chars().count() > 40 {
+    if trimmed.chars().count() > 40 && !trimmed.ends_with(['?', '？']) {
         let cut: String = trimmed.chars().take(40).collect();
         format!("{}…", cut.trim_end())
     } else {
         trimmed.to_string()
-    }
-}
-
-struct Walker<'s, 'e> {
-    source: &'s Source,
-    /// The file's path, shared by every location in it.
-    path: std::sync::Arc<std::path::Path>,
-    events: &'e [Spanned<'s>],
-    deck: Arc<str>,
-    deck_heading: Option<usize>,
-    sections: Vec<(HeadingLevel, String)>,
-    /// The names of `sections`, shared by every card of the section.
-    section_names: Arc<[String]>,
-    parsed: Parsed,
-    /// Byte offsets of the image references that ended in a card.
-    used_images: BTreeSet<usize>,
-    /// The last card made from a top-level item in the current section.
-    last_top_card: Option<usize>,
-    /// How deep `blocks` has recursed, and whether the cap was reported.
-    depth: usize,
-    too_deep: bool,
-}
-
-/// Nesting deeper than this makes no cards (and keeps the walk off the stack's edge).
-const MAX_DEPTH: usize = 100;
-
-impl Walker<'_, '_> {
-    /// Where a block really starts: pulldown-cmark may start a nested item's range at
-    /// the line break before it.
-    fn block_start(&self, offset: usize) -> usize {
-        let text = &self.source.text;
-        offset
-            + text
-                .get(offset..)
-                .map_or(0, |rest| rest.len() - rest.trim_start().len())
-    }
-
-    fn location(&self, offset: usize) -> Location {
-        let (line, col) = self.source.line_col(offset);
-        Location {
-            path: self.path.clone(),
-            line,
-            col,
-        }
-    }
-
-    fn warn(&mut self, offset: usize, code: &'static str, message: String) {
-        let loc = self.location(offset);
-        self.parsed.diagnostics.push(Diagnostic::warning(
-            loc.path.to_path_buf(),
-            (loc.line, loc.col),
-            code,
-            message,
-        ));
-    }
-
-    /// Walks a run of blocks; `top` is true at the document level.
-    fn blocks(&mut self, range: Range<usize>, context: &[String], top: bool) {
-        if self.depth >= MAX_DEPTH {
-            if !self.too_deep {
-                self.too_deep = true;
-                let offset = self.block_start(
-                    self.events[range.start.min(self.events.len().saturating_sub(1))]
-                        .1
-                        .start,
-                );
-                self.warn(
-                    offset,
-                    "too-deep",
-                    format!("lists or quotes nested more than {MAX_DEPTH} levels deep: the items below this depth make no cards of their own"),
-                );
-            }
-            return;
-        }
-        self.depth += 1;
-        self.blocks_inner(range, context, top);
-        self.depth -= 1;
-    }
-
-    fn blocks_inner(&mut self, range: Range<usize>, context: &[String], top: bool) {
-        let mut i = range.start;
-        while i < range.end {
-            let end = match self.events[i].0 {
-                Event::Start(_) => matching_end(self.events, i),
-                _ => i,
-            };
-            match &self.events[i].0 {
-                Event::Start(Tag::Heading { level, .. }) if top => self.heading(i, end, *level),
-                Event::Start(Tag::List(_)) => self.list(i, end, context, top),
-                Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context, top),
-                Event::Start(Tag::BlockQuote(_)) => self.blocks(i + 1..end, context, top),
-                Event::Start(Tag::Paragraph | Tag::HtmlBlock) if top => {
-                    self.maybe_floating_images(i, end)
-                }
-                _ => {}
-            }
-            i = end + 1;
-        }
-    }
-
-    fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
-        self.last_top_card = None;
-        if Some(start) == self.deck_heading {
-            // Sections above the deck's own heading end with it.
-            self.sections.clear();
-            self.section_names = Arc::from(Vec::new());
-            return;
-        }
-        let text = normalize(&plain_text(&self.events[start + 1..end]));
-        while self.sections.last().is_some_and(|(l, _)| *l >= level) {
-            self.sections.pop();
-        }
-        self.sections.push((level, text));
-        self.section_names = self.sections.iter().map(|(_, s)| s.clone()).collect();
-    }
-
-    fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
-        let mut i = start + 1;
-        while i < end {
-            let item_end = matching_end(self.events, i);
-            if matches!(self.events[i].0, Event::Start(Tag::Item)) {
-                self.item(i, item_end, context, top);
-            }
-            i = item_end + 1;
-        }
-    }
-
-    fn item(&mut self, start: usize, end: usize, context: &[String], top: bool) {
-        let (first, rest) = first_paragraph(self.events, start, end);
-        let offset = self.block_start(self.events[start].1.start);
-        let directives = Directives::find(&self.events[first.clone()]);
-        for unknown in &directives.unknown {
-            self.warn(
-                offset,
-                "unknown-directive",
-                format!("unknown `anki:` comment `{unknown}`; known: skip, reverse, id=…"),
-            );
-        }
-        let first_events = directives.strip(&self.events[first]);
-        let label = match split(&first_events) {
-            Some(parts)
-                if !plain_text(&parts.term).trim().is_empty()
-                    && reads_as_term(&prose_text(&parts.term)) =>
-            {
-                let nested = &self.events[rest..end];
-                let term_text = normalize(&plain_text(&parts.term));
-                self.card(
-                    offset,
-                    context,
-                    top,
-                    &directives,
-                    &parts.term,
-                    &[&parts.definition, nested],
-                    &term_text,
-                );
-                term_text
-            }
-            _ => prose_label(&plain_text(&first_events)),
-        };
-        let mut inner = context.to_vec();
-        if !label.is_empty() {
-            inner.push(label);
-        }
-        self.blocks(rest..end, &inner, false);
-    }
-
-    fn definition_list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
-        let mut i = start + 1;
-        while i < end {
-            let title_end = matching_end(self.events, i);
-            if !matches!(self.events[i].0, Event::Start(Tag::DefinitionListTitle)) {
-                i = title_end + 1;
-                continue;
-            }
-            let offset = self.block_start(self.events[i].1.start);
-            let directives = Directives::find(&self.events[i + 1..title_end]);
-            let term = directives.strip(&self.events[i + 1..title_end]);
-            let term_text = normalize(&plain_text(&term));
-            let mut definitions: Vec<&[Spanned<'_>]> = Vec::new();
-            let mut j = title_end + 1;
-            while j < end
-                && matches!(
-                    self.events[j].0,
-                    Event::Start(Tag::DefinitionListDefinition)
-                )
-            {
-                let def_end = matching_end(self.events, j);
-                definitions.push(&self.events[j + 1..def_end]);
-                j = def_end + 1;
-            }
-            if !term_text.is_empty() {
-                self.card(
-                    offset,
-                    context,
-                    top,
-                    &directives,
-                    &term,
-                    &definitions,
-                    &term_text,
-                );
-                let mut inner = context.to_vec();
-                inner.push(term_text);
-                let mut k = title_end + 1;
-                while k < j {
-                    let def_end = matching_end(self.events, k);
-                    self.blocks(k + 1..def_end, &inner, false);
-                    k = def_end + 1;
-                }
-            }
-            i = j;
-        }
-    }
-
-    /// Makes a card, or warns when the term has nothing to define it.
-    #[allow(clippy::too_many_arguments)]
-    fn card(
-        &mut self,
-        offset: usize,
-        context: &[String],
-        top: bool,
-        directives: &Directives,
-        term: &[Spanned<'_>],
-        definition_parts: &[&[Spanned<'_>]],
-        term_text: &str,
-    ) {
-        let location = self.location(offset);
-        let mut images = Vec::new();
-        let term_html = trimmed(self.render(term, &mut images));
-        let mut definition_html = String::new();
-        for part in definition_parts {
-            let html = trimmed(self.render(part, &mut images));
-            if html.is_empty() {
-                continue;
-            }
-            if definition_html.is_empty() {
-                definition_html = html;
-            } else {
-                definition_html.push('\n');
-                definition_html.push_str(&html);
-            }
-        }
-        if definition_html.is_empty() {
-            self.warn(
-                offset,
-                "empty-definition",
-                format!(
-                    "`{term_text}` has a term but no definition or nested content; no card made"
-                ),
-            );
-            return;
-        }
-        if top {
-            self.last_top_card = Some(self.parsed.cards.len());
-        }
-        self.parsed.cards.push(Card {
-            deck: self.deck.clone(),
-            sections: self.section_names.clone(),
-            context: context.to_vec(),
-            term_html,
-            term_text: term_text.to_string(),
-            definition_html,
-            reverse: directives.reverse,
-            pinned_id: directives.id.clone(),
-            images,
-            location,
-        });
-    }
-
-    /// Renders events, recording every image reference as the card's and as used.
-    fn render(&mut self, events: &[Spanned<'_>], images: &mut Vec<ImageRef>) -> String {
-        let mut found = Vec::new();
-        let html = render_html(events, &mut |img: FoundImage| {
-            found.push(img);
-            images.len() + found.len() - 1
-        });
-        for img in found {
-            self.used_images.insert(img.offset);
-            let location = self.location(img.offset);
-            images.push(ImageRef {
-                src: img.src,
-                location,
-            });
-        }
-        html
-    }
-
-    /// A paragraph made only of images, outside any list, joins the top-level card before it.
-    fn maybe_floating_images(&mut self, start: usize, end: usize) {
-        let block = &self.events[start..=end];
-        if !only_images(block) {
-            return;
-        }
-        let Some(index) = self.last_top_card else {
-            return; // reported as unused images
-        };
-        let mut images = std::mem::take(&mut self.parsed.cards[index].images);
-        let html = self.render(block, &mut images);
-        let card = &mut self.parsed.cards[index];
-        card.images = images;
-        card.definition_html.push('\n');
-        card.definition_html.push_str(html.trim());
-    }
-
-    /// Every image reference that ended in no card gets a warning.
-    fn warn_unused_images(&mut self) {
-        let mut unused = Vec::new();
-        let mut i = 0;
-        while i < self.events.len() {
-            let (event, range) = &self.events[i];
-            match event {
-                Event::Start(Tag::Image { dest_url, .. })
-                    if !self.used_images.contains(&range.start) =>
-                {
-                    unused.push((range.start, dest_url.to_string()));
-                }
-                Event::Start(Tag::HtmlBlock) => {
-                    let block = html_block(self.events, i);
-                    for (src, at) in img_sources(&block.text) {
-                        let offset = block.offset(at);
-                        if !self.used_images.contains(&offset) {
-                            unused.push((offset, src));
-                        }
-                    }
-                    i = block.end;
-                }
-                Event::InlineHtml(html) => {
-                    for (src, at) in img_sources(html) {
-                        if !self.used_images.contains(&(range.start + at)) {
-                            unused.push((range.start + at, src));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        for (offset, src) in unused {
-            self.warn(
-                offset,
-                "unused-image",
-                format!("image `{src}` is in no card, so it is not in the deck"),
-            );
-        }
     }
 }
 

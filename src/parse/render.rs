@@ -3,8 +3,9 @@
 //! Images become placeholders numbered per card (the media stage swaps in file names),
 //! math becomes MathJax delimiters, the rest is pulldown-cmark's HTML.
 
-use pulldown_cmark::{Event, Tag, TagEnd};
+use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 
+use super::extensions::TAG_MARK;
 use super::separator::Spanned;
 
 /// The placeholder standing for the `n`-th image of a card until media are resolved.
@@ -13,13 +14,17 @@ pub fn image_placeholder(n: usize) -> String {
     format!("\u{e000}{n}\u{e001}")
 }
 
-/// An image found while rendering: its `src` as written and its byte offset.
+/// An image found while rendering: its `src` as written, its byte offset, and whether
+/// it was written `![[…]]`.
 pub(crate) struct FoundImage {
     pub src: String,
     pub offset: usize,
+    pub embed: bool,
 }
 
 /// Renders events to HTML; `on_image` is called for every image and returns its number.
+/// Wikilinks show as their text (Anki has no vault to link into) and tag markers not
+/// at all.
 pub(crate) fn render_html(
     events: &[Spanned<'_>],
     on_image: &mut dyn FnMut(FoundImage) -> usize,
@@ -34,40 +39,48 @@ pub(crate) fn render_html(
         .sum();
     let mut html = String::with_capacity(text + text / 4 + 16);
     // Most runs of events need nothing rewritten: they go to the renderer as they are.
-    let plain = events.iter().all(|(event, _)| match event {
-        Event::Start(Tag::Image { .. } | Tag::HtmlBlock) => false,
-        Event::Html(text) | Event::InlineHtml(text) => !has_img_tag(text),
-        Event::InlineMath(_) | Event::DisplayMath(_) => false,
-        _ => true,
-    });
-    if plain {
+    if events.iter().all(|(event, _)| passes_as_is(event)) {
         pulldown_cmark::html::push_html(&mut html, events.iter().map(|(e, _)| e.clone()));
         return html;
     }
+    pulldown_cmark::html::push_html(&mut html, rewritten(events, on_image).into_iter());
+    html
+}
+
+fn passes_as_is(event: &Event<'_>) -> bool {
+    match event {
+        Event::Start(
+            Tag::Image { .. }
+            | Tag::HtmlBlock
+            | Tag::Link {
+                link_type: LinkType::WikiLink { .. },
+                ..
+            },
+        ) => false,
+        Event::Html(text) | Event::InlineHtml(text) => {
+            !has_img_tag(text) && !text.starts_with(TAG_MARK)
+        }
+        Event::InlineMath(_) | Event::DisplayMath(_) => false,
+        _ => true,
+    }
+}
+
+/// The events with images given placeholders, math as MathJax, wikilinks as text and
+/// tag markers left out.
+fn rewritten<'a>(
+    events: &[Spanned<'a>],
+    on_image: &mut dyn FnMut(FoundImage) -> usize,
+) -> Vec<Event<'a>> {
     let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    // For each open link: whether it is a wikilink (shown as its text alone).
+    let mut wiki: Vec<bool> = Vec::new();
     let mut i = 0;
     while i < events.len() {
         let (event, range) = &events[i];
         match event {
-            Event::Start(Tag::Image {
-                dest_url, title, ..
-            }) => {
+            Event::Start(Tag::Image { .. }) => {
                 let end = matching_end(events, i);
-                let alt = plain_text(&events[i + 1..end]);
-                let n = on_image(FoundImage {
-                    src: dest_url.to_string(),
-                    offset: range.start,
-                });
-                let mut html = format!(
-                    "<img src=\"{}\" alt=\"{}\"",
-                    image_placeholder(n),
-                    escape(&alt)
-                );
-                if !title.is_empty() {
-                    html.push_str(&format!(" title=\"{}\"", escape(title)));
-                }
-                html.push('>');
-                out.push(Event::InlineHtml(html.into()));
+                out.push(image_html(events, i, end, on_image));
                 i = end + 1;
                 continue;
             }
@@ -81,6 +94,20 @@ pub(crate) fn render_html(
                 i = block.end + 1;
                 continue;
             }
+            Event::Start(Tag::Link { link_type, .. }) => {
+                wiki.push(matches!(link_type, LinkType::WikiLink { .. }));
+                if wiki.last() == Some(&true) {
+                    i += 1;
+                    continue;
+                }
+                out.push(event.clone());
+            }
+            Event::End(TagEnd::Link) => {
+                if wiki.pop() != Some(true) {
+                    out.push(event.clone());
+                }
+            }
+            Event::InlineHtml(text) if text.starts_with(TAG_MARK) => {}
             Event::Html(text) | Event::InlineHtml(text) if has_img_tag(text) => {
                 let base = range.start;
                 let html = rewrite_img_tags(text, &|k| base + k, on_image);
@@ -99,8 +126,73 @@ pub(crate) fn render_html(
         }
         i += 1;
     }
-    pulldown_cmark::html::push_html(&mut html, out.into_iter());
-    html
+    out
+}
+
+/// An image's `<img>` tag, its `src` a placeholder. `![[x.png|300]]` (or `|300x200`)
+/// gives its width (and height); other text after the `|` is its `alt`.
+fn image_html<'a>(
+    events: &[Spanned<'a>],
+    i: usize,
+    end: usize,
+    on_image: &mut dyn FnMut(FoundImage) -> usize,
+) -> Event<'a> {
+    let (
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            ..
+        }),
+        range,
+    ) = &events[i]
+    else {
+        return Event::Text("".into());
+    };
+    let inner = plain_text(&events[i + 1..end]);
+    let embed = matches!(link_type, LinkType::WikiLink { .. });
+    let (alt, size) = match link_type {
+        LinkType::WikiLink { has_pothole: true } => match size_of(&inner) {
+            Some(size) => (String::new(), Some(size)),
+            None => (inner, None),
+        },
+        LinkType::WikiLink { .. } => (String::new(), None),
+        _ => (inner, None),
+    };
+    let n = on_image(FoundImage {
+        src: dest_url.to_string(),
+        offset: range.start,
+        embed,
+    });
+    let mut html = format!(
+        "<img src=\"{}\" alt=\"{}\"",
+        image_placeholder(n),
+        escape(&alt)
+    );
+    if let Some((width, height)) = size {
+        html.push_str(&format!(" width=\"{width}\""));
+        if let Some(height) = height {
+            html.push_str(&format!(" height=\"{height}\""));
+        }
+    }
+    if !title.is_empty() {
+        html.push_str(&format!(" title=\"{}\"", escape(title)));
+    }
+    html.push('>');
+    Event::InlineHtml(html.into())
+}
+
+/// `300` or `300x200`: an embed's size in pixels.
+fn size_of(text: &str) -> Option<(u32, Option<u32>)> {
+    let (width, height) = match text.trim().split_once('x') {
+        Some((w, h)) => (w, Some(h)),
+        None => (text.trim(), None),
+    };
+    let width = width.parse().ok()?;
+    match height {
+        Some(h) => Some((width, Some(h.parse().ok()?))),
+        None => Some((width, None)),
+    }
 }
 
 /// The lines of an HTML block joined, with a map back to source offsets.
@@ -333,6 +425,7 @@ fn rewrite_img_tags(
         let n = on_image(FoundImage {
             src: unescape_attr(&src),
             offset: offset_of(range.start),
+            embed: false,
         });
         out.push_str("<img");
         for (name, value) in &attrs {

@@ -167,6 +167,9 @@ fn protected(chars: &[Ch], runs: &Runs, i: usize) -> bool {
     if colons >= 2 && !ends_run {
         return true;
     }
+    if is_service_action(chars, start, i) {
+        return true;
+    }
     // `localhost:8080`: an ASCII name joined to a number that ends the word.
     if prev.is_some_and(|p| p.is_ascii_alphanumeric()) {
         let digits = chars[i + 1..end]
@@ -179,6 +182,31 @@ fn protected(chars: &[Ch], runs: &Runs, i: usize) -> bool {
         }
     }
     false
+}
+
+/// `xray:PutTraceSegments`, `s3:GetObject`, `ec2:*`: an IAM-style `service:Action`, a
+/// lowercase name (a letter, then `a-z`, `0-9`, `-`) standing alone before the colon and
+/// an action starting with a capital or `*` after it (a `*` ending the paragraph is an
+/// author's mark: `has:*` then a nested list). `VPN:VPC` is no such thing.
+fn is_service_action(chars: &[Ch], run_start: usize, colon: usize) -> bool {
+    let is_name = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    let name_len = chars[run_start..colon]
+        .iter()
+        .rev()
+        .take_while(|ch| is_name(ch.c))
+        .count();
+    let name_start = colon - name_len;
+    let alone = name_start == run_start || !chars[name_start - 1].c.is_ascii_alphanumeric();
+    let starts_with_letter = name_len > 0 && chars[name_start].c.is_ascii_lowercase();
+    // `ec2:*`, but not `…most likely has:*` ending the line (an author's asterisk).
+    let action = chars.get(colon + 1).is_some_and(|ch| {
+        ch.c.is_ascii_uppercase()
+            || ch.c == '*'
+                && chars[colon + 2..]
+                    .iter()
+                    .any(|after| !after.c.is_whitespace())
+    });
+    alone && starts_with_letter && action
 }
 
 /// Where the first `scheme://` URL of the run starts (the first letter of its scheme).
@@ -261,6 +289,25 @@ pub(crate) fn reads_as_term(prose: &str) -> bool {
         '.' => chars.get(i + 1).is_some_and(|c| c.is_whitespace()) && more_after(i),
         _ => false,
     })
+}
+
+/// A term that is only a choice label: one letter, digit or kana, maybe in brackets
+/// (`A`, `ア`, `(b)`, `1`, `[c]`, `（イ）`). Multiple-choice options, not terms.
+pub(crate) fn is_choice_label(term: &str) -> bool {
+    let inner = term
+        .trim()
+        .trim_start_matches(['(', '[', '（', '【'])
+        .trim_end_matches([')', ']', '）', '】']);
+    let mut chars = inner.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    c.is_ascii_alphanumeric()
+        || ('０'..='９').contains(&c)
+        || ('Ａ'..='Ｚ').contains(&c)
+        || ('ａ'..='ｚ').contains(&c)
+        || ('\u{3041}'..='\u{30ff}').contains(&c) // hiragana and katakana
+        || ('\u{ff66}'..='\u{ff9d}').contains(&c) // half-width katakana
 }
 
 #[cfg(test)]
@@ -362,6 +409,38 @@ mod tests {
     fn emphasis_around_the_colon() {
         assert_eq!(sep("**Term:** def"), pair("Term", "def"));
         assert_eq!(sep("*Term：* def"), pair("Term", "def"));
+    }
+
+    #[test]
+    fn iam_actions_are_not_split() {
+        assert_eq!(sep("xray:PutTraceSegments"), None);
+        assert_eq!(sep("権限 logs:CreateLogGroup が必要"), None);
+        assert_eq!(sep("allow (s3:GetObject) and ec2:* here"), None);
+        assert_eq!(
+            sep("the DMZ most likely has:*"),
+            pair("the DMZ most likely has", "*")
+        );
+        assert_eq!(
+            sep("Site-to-Site VPN:VPC とリモート"),
+            pair("Site-to-Site VPN", "VPC とリモート")
+        );
+        assert_eq!(
+            sep("AWS Client VPN:AWS リソース"),
+            pair("AWS Client VPN", "AWS リソース")
+        );
+        assert_eq!(sep("CloudWatchLogs:Fast"), pair("CloudWatchLogs", "Fast"));
+        assert_eq!(sep("term:Def"), None);
+        assert_eq!(sep("Term: def"), pair("Term", "def"));
+    }
+
+    #[test]
+    fn choice_labels() {
+        for label in ["A", "ア", "(b)", "1", "[c]", "（イ）", "ｂ"] {
+            assert!(is_choice_label(label), "{label}");
+        }
+        for term in ["AB", "鍵", "10", "VPC", "(ab)"] {
+            assert!(!is_choice_label(term), "{term}");
+        }
     }
 
     #[test]

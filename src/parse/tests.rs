@@ -3,11 +3,18 @@
 use super::*;
 
 fn cards(md: &str) -> Vec<Card> {
-    parse(&Source::new("notes/t.md", md), "t").cards
+    parse(
+        &Source::new("notes/t.md", md),
+        &FileMeta::plain("t", Path::new("notes")),
+    )
+    .cards
 }
 
 fn parsed(md: &str) -> Parsed {
-    parse(&Source::new("notes/t.md", md), "t")
+    parse(
+        &Source::new("notes/t.md", md),
+        &FileMeta::plain("t", Path::new("notes")),
+    )
 }
 
 /// (line, term, context) of every card.
@@ -28,17 +35,19 @@ fn codes(p: &Parsed) -> Vec<(usize, &'static str)> {
 
 #[test]
 fn deck_is_the_first_h1_or_the_file_stem() {
-    assert_eq!(cards("# My Deck\n\n- a: b\n")[0].deck.as_ref(), "My Deck");
-    assert_eq!(cards("- a: b\n")[0].deck.as_ref(), "t");
+    assert_eq!(cards("# My Deck\n\n- ab: b\n")[0].deck.as_ref(), "My Deck");
+    assert_eq!(cards("- ab: b\n")[0].deck.as_ref(), "t");
     assert_eq!(
-        cards("## Sec\n\n# Late Title\n\n- a: b\n")[0].deck.as_ref(),
+        cards("## Sec\n\n# Late Title\n\n- ab: b\n")[0]
+            .deck
+            .as_ref(),
         "Late Title"
     );
 }
 
 #[test]
 fn sections_nest_by_level_and_later_h1_is_a_section() {
-    let md = "# D\n\n- top: x\n\n## A\n\n### B\n\n- ab: x\n\n## C\n\n- c: x\n\n# E\n\n- e: x\n";
+    let md = "# D\n\n- top: x\n\n## A\n\n### B\n\n- ab: x\n\n## C\n\n- cc: x\n\n# E\n\n- ee: x\n";
     let got: Vec<Vec<String>> = cards(md).into_iter().map(|c| c.sections.to_vec()).collect();
     assert_eq!(
         got,
@@ -54,8 +63,8 @@ fn sections_nest_by_level_and_later_h1_is_a_section() {
 #[test]
 fn every_bullet_marker_and_ordered_lists() {
     assert_eq!(
-        terms("- a: 1\n\n* b: 2\n\n+ c: 3\n\n1. d: 4\n2) e: 5\n"),
-        vec!["a", "b", "c", "d", "e"]
+        terms("- aa: 1\n\n* bb: 2\n\n+ cc: 3\n\n1. dd: 4\n2) ee: 5\n"),
+        vec!["aa", "bb", "cc", "dd", "ee"]
     );
 }
 
@@ -72,12 +81,15 @@ fn tab_indents_nest() {
 
 #[test]
 fn bom_and_crlf() {
-    let got = rows("\u{feff}# D\r\n\r\n- a: b\r\n  - c: d\r\n");
+    let got = rows("\u{feff}# D\r\n\r\n- aa: b\r\n  - cc: d\r\n");
     assert_eq!(
         got,
-        vec![(3, "a".into(), "".into()), (4, "c".into(), "a".into())]
+        vec![(3, "aa".into(), "".into()), (4, "cc".into(), "aa".into())]
     );
-    assert_eq!(cards("\u{feff}# D\r\n\r\n- a: b\r\n")[0].deck.as_ref(), "D");
+    assert_eq!(
+        cards("\u{feff}# D\r\n\r\n- aa: b\r\n")[0].deck.as_ref(),
+        "D"
+    );
 }
 
 #[test]
@@ -282,13 +294,13 @@ fn prose_is_not_an_error() {
 
 #[test]
 fn nested_cards_deep_context_chain() {
-    let md = "- A: a\n  - B: b\n    - C: c\n";
+    let md = "- AA: a\n  - BB: b\n    - CC: c\n";
     assert_eq!(
         rows(md),
         vec![
-            (1, "A".into(), "".into()),
-            (2, "B".into(), "A".into()),
-            (3, "C".into(), "A › B".into())
+            (1, "AA".into(), "".into()),
+            (2, "BB".into(), "AA".into()),
+            (3, "CC".into(), "AA › BB".into())
         ]
     );
 }
@@ -369,7 +381,10 @@ fn random_notes_never_panic() {
         let md: String = (0..len)
             .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
             .collect();
-        let parsed = parse(&Source::new("r.md", md.clone()), "r");
+        let parsed = parse(
+            &Source::new("r.md", md.clone()),
+            &FileMeta::plain("r", Path::new("")),
+        );
         for card in &parsed.cards {
             assert!(!card.term_text.is_empty(), "{md:?}");
             assert!(card.location.line >= 1, "{md:?}");
@@ -436,14 +451,14 @@ fn skipping_every_child_leaves_no_empty_list() {
 
 #[test]
 fn sections_before_the_deck_heading_end_there() {
-    let c = &cards("## Intro\n\n- Early: a\n\n# Deck\n\n- A: b\n")[1];
+    let c = &cards("## Intro\n\n- Early: a\n\n# Deck\n\n- Late: b\n")[1];
     assert_eq!(c.deck.as_ref(), "Deck");
     assert!(c.sections.is_empty());
 }
 
 #[test]
 fn front_matter_is_not_a_heading() {
-    let p = parsed("---\ntitle: x\ntags: [a]\n---\n\n# Deck\n\n- A: b\n");
+    let p = parsed("---\ntitle: x\ntags: [a]\n---\n\n# Deck\n\n- Ab: b\n");
     assert_eq!(p.cards.len(), 1);
     assert!(p.cards[0].sections.is_empty());
     assert_eq!(p.cards[0].deck.as_ref(), "Deck");

@@ -33,3 +33,5 @@ fixture_snapshot!(local_images, "images");
 fixture_snapshot!(math_tables_code, "blocks");
 fixture_snapshot!(skip_reverse_and_id_comments, "directives");
 fixture_snapshot!(sections_decks_and_folders, "sections");
+fixture_snapshot!(obsidian_vault, "vault");
+fixture_snapshot!(real_notes_rules, "realnotes");

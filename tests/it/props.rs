@@ -88,7 +88,7 @@ proptest! {
 
     #[test]
     fn parsing_never_panics_and_cards_have_terms(md in markdown()) {
-        let parsed = notes2anki::parse::parse(&Source::new("p.md", md.as_str()), "p");
+        let parsed = notes2anki::parse::parse(&Source::new("p.md", md.as_str()), &notes2anki::parse::FileMeta::plain("p", std::path::Path::new("")));
         for card in &parsed.cards {
             prop_assert!(!card.term_text.is_empty());
             prop_assert!(card.location.line >= 1);

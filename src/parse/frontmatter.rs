@@ -1,0 +1,174 @@
+//! Front matter: YAML metadata between `---` lines at the very top of a file (as Obsidian,
+//! Jekyll and Hugo write it). Only there: a `---` anywhere else is a rule or a heading
+//! underline, as CommonMark says, and never hides the notes after it.
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use super::Finding;
+use crate::tags;
+
+/// What the front matter says to us.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct FrontMatter {
+    /// `tags:` (a list, or a string of words), as Anki tags: every card of the file gets them.
+    pub tags: Vec<String>,
+    /// `anki: skip`: the file makes no cards.
+    pub skip: bool,
+}
+
+/// The front matter at the top of `text`, and the byte offset where the notes start.
+///
+/// A block that is not YAML, or whose YAML is not a mapping (a list of `- term: def`
+/// items, say), is not front matter: it is read as notes, with a warning when it failed
+/// to parse, so nothing is ever lost without a word.
+pub(crate) fn split(text: &str, findings: &mut Vec<Finding>) -> (FrontMatter, usize) {
+    let Some((yaml, yaml_start, body)) = block(text) else {
+        return (FrontMatter::default(), 0);
+    };
+    match YamlLoader::load_from_str(yaml) {
+        Ok(docs) => match docs.first() {
+            None => (FrontMatter::default(), body),
+            Some(Yaml::Hash(map)) => (read(map, yaml, yaml_start, findings), body),
+            Some(_) => (FrontMatter::default(), 0),
+        },
+        Err(err) => {
+            // The error's line counts from the block's first line, after the `---`.
+            let at = offset_of_line(text, err.marker().line() + 1);
+            findings.push(Finding {
+                offset: at,
+                code: "bad-front-matter",
+                message: format!(
+                    "the block between `---` lines at the top is not valid YAML ({}); it is read as notes",
+                    err.info()
+                ),
+            });
+            (FrontMatter::default(), 0)
+        }
+    }
+}
+
+/// The YAML between an opening `---` on the first line and the next `---` (or `...`)
+/// line, where it starts, and where the text after the closing line starts.
+fn block(text: &str) -> Option<(&str, usize, usize)> {
+    let first_end = text.find('\n')?;
+    if text[..first_end].trim_end() != "---" {
+        return None;
+    }
+    let yaml_start = first_end + 1;
+    let mut at = yaml_start;
+    while at < text.len() {
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line = text[at..end].trim_end();
+        if line == "---" || line == "..." {
+            return Some((&text[yaml_start..at], yaml_start, (end + 1).min(text.len())));
+        }
+        at = end + 1;
+    }
+    None
+}
+
+/// The byte offset where the 1-based `line` starts (the end of the text past its last line).
+fn offset_of_line(text: &str, line: usize) -> usize {
+    text.match_indices('\n')
+        .nth(line.saturating_sub(2))
+        .map_or(if line <= 1 { 0 } else { text.len() }, |(i, _)| i + 1)
+}
+
+fn read(
+    map: &yaml_rust2::yaml::Hash,
+    yaml: &str,
+    yaml_start: usize,
+    findings: &mut Vec<Finding>,
+) -> FrontMatter {
+    let mut out = FrontMatter::default();
+    for (key, value) in map {
+        match key.as_str() {
+            Some("tags" | "tag") => out.tags = tag_list(value),
+            Some("anki") => match value.as_str() {
+                Some("skip") => out.skip = true,
+                _ => findings.push(Finding {
+                    offset: yaml_start + yaml.find("anki:").unwrap_or(0),
+                    code: "unknown-directive",
+                    message: "front matter `anki:` understands `skip`".to_string(),
+                }),
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `tags: [a, b]`, a block list, or one string of words separated by spaces or commas.
+fn tag_list(value: &Yaml) -> Vec<String> {
+    let words: Vec<String> = match value {
+        Yaml::Array(items) => items.iter().filter_map(scalar).collect(),
+        other => scalar(other)
+            .map(|s| {
+                s.split(|c: char| c == ',' || c.is_whitespace())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for tag in words.iter().filter_map(|w| tags::from_name(w)) {
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+fn scalar(value: &Yaml) -> Option<String> {
+    match value {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn front(text: &str) -> (FrontMatter, usize, Vec<Finding>) {
+        let mut findings = Vec::new();
+        let (fm, body) = split(text, &mut findings);
+        (fm, body, findings)
+    }
+
+    #[test]
+    fn only_at_the_very_top() {
+        let text = "---\ntags: [aws, net/vpc]\n---\n# T\n";
+        let (fm, body, findings) = front(text);
+        assert_eq!(fm.tags, vec!["aws", "net::vpc"]);
+        assert_eq!(&text[body..], "# T\n");
+        assert!(findings.is_empty());
+        // A rule under a heading is no front matter.
+        let (fm, body, _) = front("# T\n---\n- a: b\n---\n");
+        assert_eq!((fm, body), (FrontMatter::default(), 0));
+    }
+
+    #[test]
+    fn tags_in_every_style_and_skip() {
+        let (fm, ..) = front("---\ntags:\n  - one\n  - \"#two\"\nanki: skip\n---\n");
+        assert_eq!(fm.tags, vec!["one", "two"]);
+        assert!(fm.skip);
+        let (fm, ..) = front("---\ntags: one, two three\n---\n");
+        assert_eq!(fm.tags, vec!["one", "two", "three"]);
+    }
+
+    #[test]
+    fn a_block_that_is_not_a_mapping_is_read_as_notes() {
+        let (fm, body, findings) = front("---\n- term: def\n---\n");
+        assert_eq!((fm, body), (FrontMatter::default(), 0));
+        assert!(findings.is_empty());
+        let (_, body, findings) = front("---\nSome text: with: colons\n---\nx\n");
+        assert_eq!(body, 0);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].code, "bad-front-matter");
+        // Unclosed: not front matter.
+        assert_eq!(front("---\ntags: [a]\n").1, 0);
+    }
+}

@@ -1,0 +1,517 @@
+//! The walk over one file's events: headings into sections, list items and definition
+//! lists into cards, with their context, images and tags.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use pulldown_cmark::{Event, HeadingLevel, Tag};
+
+use super::directive::Directives;
+use super::extensions::tag_of;
+use super::render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
+use super::separator::{is_choice_label, reads_as_term, split, Spanned, Split};
+use super::{first_paragraph, only_images, prose_label, prose_text, trimmed, FileMeta, Parsed};
+use crate::card::{Card, ImageRef, Location};
+use crate::diag::Diagnostic;
+use crate::identity::normalize;
+use crate::source::Source;
+
+/// Nesting deeper than this makes no cards (and keeps the walk off the stack's edge).
+const MAX_DEPTH: usize = 100;
+
+pub(super) struct Walker<'a> {
+    source: &'a Source,
+    file: &'a FileMeta,
+    /// The file's path, shared by every location in it.
+    path: Arc<Path>,
+    events: &'a [Spanned<'a>],
+    /// The deck part of every card's identity, and the note's title (the same outside
+    /// a vault: the first `#` heading, else the stem).
+    deck: Arc<str>,
+    title: Arc<str>,
+    /// The `#` heading that names the deck (none in a vault).
+    deck_heading: Option<usize>,
+    sections: Vec<(HeadingLevel, String)>,
+    /// The names of `sections`, shared by every card of the section; and the card's
+    /// place: the title (in a vault, where the deck is not the file) and the sections.
+    section_names: Arc<[String]>,
+    place: Arc<[String]>,
+    pub parsed: Parsed,
+    /// Byte offsets of the image references and tags that ended in a card.
+    used_images: BTreeSet<usize>,
+    used_tags: BTreeSet<usize>,
+    /// The last card made from a top-level item in the current section.
+    last_top_card: Option<usize>,
+    /// How deep `blocks` has recursed, and whether the cap was reported.
+    depth: usize,
+    too_deep: bool,
+}
+
+impl<'a> Walker<'a> {
+    pub(super) fn new(source: &'a Source, file: &'a FileMeta, events: &'a [Spanned<'a>]) -> Self {
+        let in_vault = file.vault_deck.is_some();
+        // In a vault, a note's title is its file name: `# About` is a section there.
+        let deck_heading = events.iter().position(|(e, _)| {
+            !in_vault
+                && matches!(
+                    e,
+                    Event::Start(Tag::Heading {
+                        level: HeadingLevel::H1,
+                        ..
+                    })
+                )
+        });
+        let title: Arc<str> = deck_heading
+            .map(|i| normalize(&plain_text(&events[i + 1..matching_end(events, i)])))
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| file.stem.clone())
+            .into();
+        let deck = file.vault_deck.as_deref().map_or(title.clone(), Arc::from);
+        let mut walker = Walker {
+            source,
+            file,
+            path: Arc::from(source.path.as_path()),
+            events,
+            deck,
+            title,
+            deck_heading,
+            sections: Vec::new(),
+            section_names: Arc::from(Vec::new()),
+            place: Arc::from(Vec::new()),
+            // Room for a card per item or term (so the list is not grown by doubling).
+            parsed: Parsed {
+                cards: Vec::with_capacity(
+                    events
+                        .iter()
+                        .filter(|(e, _)| {
+                            matches!(e, Event::Start(Tag::Item | Tag::DefinitionListTitle))
+                        })
+                        .count(),
+                ),
+                diagnostics: Vec::new(),
+            },
+            used_images: BTreeSet::new(),
+            used_tags: BTreeSet::new(),
+            last_top_card: None,
+            depth: 0,
+            too_deep: false,
+        };
+        walker.name_sections();
+        walker
+    }
+
+    /// The cards, each with the file's tags (front matter's, and `#tags` outside any
+    /// card) besides its own.
+    pub(super) fn finish(mut self, front_tags: &[String]) -> Parsed {
+        let mut file_tags: Vec<String> = front_tags.to_vec();
+        for (event, range) in self.events {
+            if let Some(tag) = tag_of(event) {
+                if !self.used_tags.contains(&range.start) && !file_tags.iter().any(|t| t == tag) {
+                    file_tags.push(tag.to_string());
+                }
+            }
+        }
+        if !file_tags.is_empty() {
+            for card in &mut self.parsed.cards {
+                let own = std::mem::take(&mut card.tags);
+                card.tags = file_tags.clone();
+                for tag in own {
+                    if !card.tags.contains(&tag) {
+                        card.tags.push(tag);
+                    }
+                }
+            }
+        }
+        self.parsed
+    }
+
+    /// Where a block really starts: pulldown-cmark may start a nested item's range at
+    /// the line break before it.
+    fn block_start(&self, offset: usize) -> usize {
+        let text = &self.source.text;
+        offset
+            + text
+                .get(offset..)
+                .map_or(0, |rest| rest.len() - rest.trim_start().len())
+    }
+
+    fn location(&self, offset: usize) -> Location {
+        let (line, col) = self.source.line_col(offset);
+        Location {
+            path: self.path.clone(),
+            line,
+            col,
+        }
+    }
+
+    fn warn(&mut self, offset: usize, code: &'static str, message: String) {
+        let loc = self.location(offset);
+        self.parsed.diagnostics.push(Diagnostic::warning(
+            loc.path.to_path_buf(),
+            (loc.line, loc.col),
+            code,
+            message,
+        ));
+    }
+
+    /// Walks a run of blocks; `top` is true at the document level.
+    pub(super) fn blocks(&mut self, range: Range<usize>, context: &[String], top: bool) {
+        if self.depth >= MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                let offset = self.block_start(
+                    self.events[range.start.min(self.events.len().saturating_sub(1))]
+                        .1
+                        .start,
+                );
+                self.warn(
+                    offset,
+                    "too-deep",
+                    format!("lists or quotes nested more than {MAX_DEPTH} levels deep: the items below this depth make no cards of their own"),
+                );
+            }
+            return;
+        }
+        self.depth += 1;
+        self.blocks_inner(range, context, top);
+        self.depth -= 1;
+    }
+
+    fn blocks_inner(&mut self, range: Range<usize>, context: &[String], top: bool) {
+        let mut i = range.start;
+        while i < range.end {
+            let end = match self.events[i].0 {
+                Event::Start(_) => matching_end(self.events, i),
+                _ => i,
+            };
+            match &self.events[i].0 {
+                Event::Start(Tag::Heading { level, .. }) if top => self.heading(i, end, *level),
+                Event::Start(Tag::List(_)) => self.list(i, end, context, top),
+                Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context, top),
+                Event::Start(Tag::BlockQuote(_)) => self.blocks(i + 1..end, context, top),
+                Event::Start(Tag::Paragraph | Tag::HtmlBlock) if top => {
+                    self.maybe_floating_images(i, end)
+                }
+                _ => {}
+            }
+            i = end + 1;
+        }
+    }
+
+    fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
+        self.last_top_card = None;
+        let directives = Directives::find(&self.events[start + 1..end]);
+        let offset = self.events[start].1.start;
+        for word in directives.unknown.iter().cloned().chain(
+            (directives.reverse || directives.id.is_some()).then(|| "reverse / id=".to_string()),
+        ) {
+            self.warn(
+                offset,
+                "unknown-directive",
+                format!(
+                    "`{word}` does not apply to a heading; a heading's `anki:` comment knows: skip"
+                ),
+            );
+        }
+        if Some(start) == self.deck_heading {
+            // Sections above the deck's own heading end with it.
+            self.sections.clear();
+            self.name_sections();
+            return;
+        }
+        let text = normalize(&plain_text(&self.events[start + 1..end]));
+        while self.sections.last().is_some_and(|(l, _)| *l >= level) {
+            self.sections.pop();
+        }
+        self.sections.push((level, text));
+        self.name_sections();
+    }
+
+    /// Shares the sections' names, and the place they make, with the cards to come.
+    fn name_sections(&mut self) {
+        self.section_names = self.sections.iter().map(|(_, s)| s.clone()).collect();
+        self.place = if self.file.vault_deck.is_some() {
+            std::iter::once(self.title.to_string())
+                .chain(self.section_names.iter().cloned())
+                .collect()
+        } else {
+            self.section_names.clone()
+        };
+    }
+
+    fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+        let mut i = start + 1;
+        while i < end {
+            let item_end = matching_end(self.events, i);
+            if matches!(self.events[i].0, Event::Start(Tag::Item)) {
+                self.item(i, item_end, context, top);
+            }
+            i = item_end + 1;
+        }
+    }
+
+    fn item(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+        let (first, rest) = first_paragraph(self.events, start, end);
+        let offset = self.block_start(self.events[start].1.start);
+        let directives = Directives::find(&self.events[first.clone()]);
+        for unknown in &directives.unknown {
+            self.warn(
+                offset,
+                "unknown-directive",
+                format!("unknown `anki:` comment `{unknown}`; known: skip, reverse, id=…"),
+            );
+        }
+        // A task item's checkbox is not part of its term.
+        let mut first_events = directives.strip(&self.events[first]);
+        first_events.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
+        let label = match split(&first_events) {
+            Some(parts) if is_pair(&parts, rest >= end) => {
+                let nested = &self.events[rest..end];
+                let term_text = normalize(&plain_text(&parts.term));
+                let made = Made {
+                    offset,
+                    top,
+                    directives: &directives,
+                    term_text: &term_text,
+                };
+                self.card(made, context, &parts.term, &[&parts.definition, nested]);
+                term_text
+            }
+            _ => prose_label(&plain_text(&first_events)),
+        };
+        let mut inner = context.to_vec();
+        if !label.is_empty() {
+            inner.push(label);
+        }
+        self.blocks(rest..end, &inner, false);
+    }
+
+    fn definition_list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+        let mut i = start + 1;
+        while i < end {
+            let title_end = matching_end(self.events, i);
+            if !matches!(self.events[i].0, Event::Start(Tag::DefinitionListTitle)) {
+                i = title_end + 1;
+                continue;
+            }
+            let j = self.definition_term(i, title_end, context, top);
+            i = j;
+        }
+    }
+
+    /// One term of a definition list and its definitions (which end before the
+    /// returned index).
+    fn definition_term(
+        &mut self,
+        i: usize,
+        title_end: usize,
+        context: &[String],
+        top: bool,
+    ) -> usize {
+        let offset = self.block_start(self.events[i].1.start);
+        let directives = Directives::find(&self.events[i + 1..title_end]);
+        let term = directives.strip(&self.events[i + 1..title_end]);
+        let term_text = normalize(&plain_text(&term));
+        let mut definitions: Vec<&[Spanned<'_>]> = Vec::new();
+        let mut j = title_end + 1;
+        while matches!(
+            self.events.get(j),
+            Some((Event::Start(Tag::DefinitionListDefinition), _))
+        ) {
+            let def_end = matching_end(self.events, j);
+            definitions.push(&self.events[j + 1..def_end]);
+            j = def_end + 1;
+        }
+        if term_text.is_empty() {
+            return j;
+        }
+        let made = Made {
+            offset,
+            top,
+            directives: &directives,
+            term_text: &term_text,
+        };
+        self.card(made, context, &term, &definitions);
+        let mut inner = context.to_vec();
+        inner.push(term_text.clone());
+        let mut k = title_end + 1;
+        while k < j {
+            let def_end = matching_end(self.events, k);
+            self.blocks(k + 1..def_end, &inner, false);
+            k = def_end + 1;
+        }
+        j
+    }
+
+    /// Makes a card, or warns when the term has nothing to define it.
+    fn card(
+        &mut self,
+        made: Made<'_>,
+        context: &[String],
+        term: &[Spanned<'_>],
+        definition_parts: &[&[Spanned<'_>]],
+    ) {
+        let location = self.location(made.offset);
+        let mut images = Vec::new();
+        let term_html = trimmed(self.render(term, &mut images));
+        let mut definition_html = String::new();
+        for part in definition_parts {
+            let html = trimmed(self.render(part, &mut images));
+            if html.is_empty() {
+                continue;
+            }
+            if !definition_html.is_empty() {
+                definition_html.push('\n');
+            }
+            definition_html.push_str(&html);
+        }
+        if definition_html.is_empty() {
+            self.warn(
+                made.offset,
+                "empty-definition",
+                format!(
+                    "`{}` has a term but no definition or nested content; no card made",
+                    made.term_text
+                ),
+            );
+            return;
+        }
+        if made.top {
+            self.last_top_card = Some(self.parsed.cards.len());
+        }
+        let tags = self.own_tags(std::iter::once(term).chain(definition_parts.iter().copied()));
+        self.parsed.cards.push(Card {
+            deck: self.deck.clone(),
+            title: self.title.clone(),
+            in_vault: self.file.vault_deck.is_some(),
+            sections: self.section_names.clone(),
+            place: self.place.clone(),
+            context: context.to_vec(),
+            term_html,
+            term_text: made.term_text.to_string(),
+            definition_html,
+            reverse: made.directives.reverse,
+            pinned_id: made.directives.id.clone(),
+            images,
+            tags,
+            location,
+        });
+    }
+
+    /// The `#tags` in a card's events, each once, marked as used.
+    fn own_tags<'p>(&mut self, parts: impl Iterator<Item = &'p [Spanned<'p>]>) -> Vec<String> {
+        let mut tags: Vec<String> = Vec::new();
+        for (event, range) in parts.flatten() {
+            if let Some(tag) = tag_of(event) {
+                self.used_tags.insert(range.start);
+                if !tags.iter().any(|t| t == tag) {
+                    tags.push(tag.to_string());
+                }
+            }
+        }
+        tags
+    }
+
+    /// Renders events, recording every image reference as the card's and as used.
+    fn render(&mut self, events: &[Spanned<'_>], images: &mut Vec<ImageRef>) -> String {
+        let mut found = Vec::new();
+        let html = render_html(events, &mut |img: FoundImage| {
+            found.push(img);
+            images.len() + found.len() - 1
+        });
+        // `![[image.png]]` is found as Obsidian finds it; in a vault, so is `![](…)`.
+        let in_vault = self.file.vault_deck.is_some();
+        for img in found {
+            self.used_images.insert(img.offset);
+            let location = self.location(img.offset);
+            images.push(ImageRef {
+                src: img.src,
+                location,
+                lookup: (img.embed || in_vault).then(|| self.file.root.clone()),
+                embed: img.embed,
+            });
+        }
+        html
+    }
+
+    /// A paragraph made only of images, outside any list, joins the top-level card before it.
+    fn maybe_floating_images(&mut self, start: usize, end: usize) {
+        let block = &self.events[start..=end];
+        if !only_images(block) {
+            return;
+        }
+        let Some(index) = self.last_top_card else {
+            return; // reported as unused images
+        };
+        let mut images = std::mem::take(&mut self.parsed.cards[index].images);
+        let html = self.render(block, &mut images);
+        let card = &mut self.parsed.cards[index];
+        card.images = images;
+        card.definition_html.push('\n');
+        card.definition_html.push_str(html.trim());
+    }
+
+    /// Every image reference that ended in no card gets a warning.
+    pub(super) fn warn_unused_images(&mut self) {
+        let mut unused = Vec::new();
+        let mut i = 0;
+        while i < self.events.len() {
+            let (event, range) = &self.events[i];
+            match event {
+                Event::Start(Tag::Image { dest_url, .. })
+                    if !self.used_images.contains(&range.start) =>
+                {
+                    unused.push((range.start, dest_url.to_string()));
+                }
+                Event::Start(Tag::HtmlBlock) => {
+                    let block = html_block(self.events, i);
+                    for (src, at) in img_sources(&block.text) {
+                        let offset = block.offset(at);
+                        if !self.used_images.contains(&offset) {
+                            unused.push((offset, src));
+                        }
+                    }
+                    i = block.end;
+                }
+                Event::InlineHtml(html) => {
+                    for (src, at) in img_sources(html) {
+                        if !self.used_images.contains(&(range.start + at)) {
+                            unused.push((range.start + at, src));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        for (offset, src) in unused {
+            self.warn(
+                offset,
+                "unused-image",
+                format!("image `{src}` is in no card, so it is not in the deck"),
+            );
+        }
+    }
+}
+
+/// Whether an item split at its separator is a card: a term that reads as one (not a
+/// sentence, not a choice label like `A` or `(b)`), and not `- ec2:*` alone (an IAM
+/// wildcard, not a term defined as `*`).
+fn is_pair(parts: &Split<'_>, nothing_nested: bool) -> bool {
+    let term = normalize(&plain_text(&parts.term));
+    let wildcard = nothing_nested && plain_text(&parts.definition).trim() == "*";
+    !term.is_empty()
+        && reads_as_term(&prose_text(&parts.term))
+        && !is_choice_label(&term)
+        && !wildcard
+}
+
+/// What a card is made from besides its events.
+struct Made<'d> {
+    offset: usize,
+    top: bool,
+    directives: &'d Directives,
+    term_text: &'d str,
+}
