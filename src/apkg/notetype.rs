@@ -80,14 +80,31 @@ pub(crate) const CSS: &str = r#".card {
 .card th { background: #f6f8fa; }
 .card a { color: #0969da; }
 .card blockquote { border-left: 0.25em solid #d0d7de; margin: 0.5em 0; padding-left: 0.8em; color: #57606a; }
-.nightMode.card, .night_mode .card { color: #e6edf3; background-color: #0d1117; }
-.nightMode .n2a-context, .night_mode .n2a-context,
-.nightMode .card blockquote, .night_mode .card blockquote { color: #9198a1; }
-.nightMode .n2a-source, .night_mode .n2a-source { color: #6e7681; }
-.nightMode .card code, .nightMode .card pre, .nightMode .card th,
-.night_mode .card code, .night_mode .card pre, .night_mode .card th { background: #161b22; }
-.nightMode .card th, .nightMode .card td, .night_mode .card th, .night_mode .card td { border-color: #30363d; }
-.nightMode .card a, .night_mode .card a { color: #4493f8; }
+.card mark { background: #fff8c5; color: inherit; border-radius: 2px; padding: 0 0.1em; }
+.n2a-callout { border-left: 0.25em solid #0969da; background: rgba(9, 105, 218, 0.1);
+  border-radius: 6px; margin: 0.5em 0; padding: 0.4em 0.8em; }
+.n2a-callout-title { font-weight: 600; }
+.n2a-callout > p, .n2a-callout > ul, .n2a-callout > ol { margin: 0.3em 0; }
+.n2a-callout[data-callout="tip"], .n2a-callout[data-callout="success"],
+.n2a-callout[data-callout="check"], .n2a-callout[data-callout="done"] {
+  border-color: #1a7f37; background: rgba(26, 127, 55, 0.1); }
+.n2a-callout[data-callout="warning"], .n2a-callout[data-callout="caution"],
+.n2a-callout[data-callout="attention"] { border-color: #9a6700; background: rgba(154, 103, 0, 0.12); }
+.n2a-callout[data-callout="danger"], .n2a-callout[data-callout="error"],
+.n2a-callout[data-callout="bug"], .n2a-callout[data-callout="failure"] {
+  border-color: #cf222e; background: rgba(207, 34, 46, 0.1); }
+.n2a-callout[data-callout="question"], .n2a-callout[data-callout="faq"],
+.n2a-callout[data-callout="help"] { border-color: #8250df; background: rgba(130, 80, 223, 0.1); }
+/* Anki puts nightMode (and the older night_mode) on the element that is .card. */
+.card.nightMode, .card.night_mode { color: #e6edf3; background-color: #0d1117; }
+.card.nightMode .n2a-context, .card.night_mode .n2a-context,
+.card.nightMode blockquote, .card.night_mode blockquote { color: #9198a1; }
+.card.nightMode .n2a-source, .card.night_mode .n2a-source { color: #6e7681; }
+.card.nightMode code, .card.nightMode pre, .card.nightMode th,
+.card.night_mode code, .card.night_mode pre, .card.night_mode th { background: #161b22; }
+.card.nightMode th, .card.nightMode td, .card.night_mode th, .card.night_mode td { border-color: #30363d; }
+.card.nightMode a, .card.night_mode a { color: #4493f8; }
+.card.nightMode mark, .card.night_mode mark { background: rgba(187, 128, 9, 0.45); color: inherit; }
 @media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.4em; } }
 "#;
 

@@ -123,3 +123,68 @@ fn the_preview_shows_every_card_and_image_on_desktop_and_phone() {
         );
     }
 }
+
+/// The note type's CSS in a page laid out as Anki lays out a card: the classes `card`
+/// and, at night, `nightMode night_mode` on the body. Each probe's computed colours are
+/// written into the page, which `--dump-dom` prints.
+fn styled(night: bool) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("card.html");
+    let classes = if night {
+        "card card1 nightMode night_mode"
+    } else {
+        "card card1"
+    };
+    let html = format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><style>{css}</style></head>
+<body class="{classes}"><div class="n2a-definition"><code id="code">x</code>
+<mark id="mark">y</mark><div class="n2a-callout" data-callout="tip" id="callout">
+<div class="n2a-callout-title">T</div><p>z</p></div></div>
+<script>
+for (const id of ["code", "mark", "callout"]) {{
+  const s = getComputedStyle(document.getElementById(id));
+  document.body.setAttribute("data-probe-" + id, s.backgroundColor + " / " + s.borderLeftColor);
+}}
+document.body.setAttribute("data-probe-card", getComputedStyle(document.body).backgroundColor);
+</script></body></html>"#,
+        css = notes2anki::apkg::notetype::css(""),
+    );
+    std::fs::write(&page, html).expect("write page");
+    let dom = headless(&page, (800, 600), &["--dump-dom".into()]);
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
+#[test]
+fn night_mode_styles_reach_code_highlights_and_callouts() {
+    let day = styled(false);
+    let night = styled(true);
+    let probe =
+        |dom: &str, id: &str| attribute(dom, &format!("data-probe-{id}")).unwrap_or_default();
+    assert_eq!(probe(&day, "card"), "rgb(255, 255, 255)", "{day}");
+    assert!(
+        probe(&day, "code").starts_with("rgb(246, 248, 250)"),
+        "{day}"
+    );
+    assert!(
+        probe(&day, "mark").starts_with("rgb(255, 248, 197)"),
+        "{day}"
+    );
+    assert!(
+        probe(&day, "callout").ends_with("rgb(26, 127, 55)"),
+        "{day}"
+    );
+    // At night every element of the card changes, not only the card's own background.
+    assert_eq!(probe(&night, "card"), "rgb(13, 17, 23)", "{night}");
+    assert!(
+        probe(&night, "code").starts_with("rgb(22, 27, 34)"),
+        "{night}"
+    );
+    assert!(
+        probe(&night, "mark").starts_with("rgba(187, 128, 9, 0.45)"),
+        "{night}"
+    );
+    assert!(
+        probe(&night, "callout").ends_with("rgb(26, 127, 55)"),
+        "{night}"
+    );
+}
