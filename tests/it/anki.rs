@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::support::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Importer {
+pub(crate) enum Importer {
     /// anki 26.9.3: the Rust importer, keeping the package's note `mod`.
     Current,
     /// anki 24.11: the Rust importer that sets an updated note's `mod` to the import time.
@@ -25,7 +25,7 @@ enum Importer {
     Legacy,
 }
 
-const BOTH: [Importer; 2] = [Importer::Current, Importer::Legacy];
+pub(crate) const BOTH: [Importer; 2] = [Importer::Current, Importer::Legacy];
 const ALL: [Importer; 3] = [Importer::Current, Importer::Mid, Importer::Legacy];
 
 impl Importer {
@@ -46,7 +46,7 @@ impl Importer {
 
 static VENV_LOCK: Mutex<()> = Mutex::new(());
 
-fn skipped(test: &str) -> bool {
+pub(crate) fn skipped(test: &str) -> bool {
     let skip = std::env::var("NOTES2ANKI_SKIP_ANKI").is_ok_and(|v| !v.is_empty() && v != "0");
     if skip {
         println!("skipped: {test} (real-Anki test; NOTES2ANKI_SKIP_ANKI is set)");
@@ -101,7 +101,7 @@ fn python(version: &str) -> PathBuf {
 }
 
 /// Imports the packages, in order, into one fresh collection and returns its contents.
-fn import(importer: Importer, packages: &[&Path]) -> Value {
+pub(crate) fn import(importer: Importer, packages: &[&Path]) -> Value {
     let work = tempfile::tempdir().expect("tempdir");
     let steps: Vec<String> = packages
         .iter()
@@ -135,7 +135,7 @@ fn anki(importer: Importer, work: &Path, steps: &[String]) -> Value {
     serde_json::from_slice(&out.stdout).expect("import_check.py prints JSON")
 }
 
-fn notes_by_guid(collection: &Value) -> BTreeMap<String, Value> {
+pub(crate) fn notes_by_guid(collection: &Value) -> BTreeMap<String, Value> {
     collection["notes"]
         .as_array()
         .expect("notes")
@@ -149,7 +149,7 @@ fn notes_by_guid(collection: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn str_of(v: &Value) -> &str {
+pub(crate) fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
