@@ -73,6 +73,9 @@ fn is_tag_char(c: char) -> bool {
 /// ```
 pub fn find(text: &str, at_start: bool) -> Vec<(Range<usize>, String)> {
     let mut found = Vec::new();
+    if !text.contains('#') {
+        return found;
+    }
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
         let starts = c == '#' && prev.map_or(at_start, char::is_whitespace);

@@ -25,7 +25,13 @@ pub(crate) fn tag_of<'e>(event: &'e Event<'_>) -> Option<&'e str> {
     }
 }
 
-/// Rewrites the events of one file; `text` is what they were parsed from.
+/// Whether any rewrite may apply to a file's text (most hold nothing to rewrite).
+pub(crate) fn may_apply(text: &str) -> bool {
+    text.contains("[!") || text.contains("==") || may_rewrite_inline(text)
+}
+
+/// Rewrites the events of one file, its adjacent texts merged; `text` is what they were
+/// parsed from.
 pub(crate) fn rewrite<'a>(
     events: Vec<Spanned<'a>>,
     text: &str,
@@ -36,12 +42,37 @@ pub(crate) fn rewrite<'a>(
     } else {
         events
     };
-    let events = Inline::run(events, findings);
+    // The inline pass rebuilds the list of events: only where it may rewrite something.
+    let events = if may_rewrite_inline(text) {
+        Inline::run(events, findings)
+    } else {
+        events
+    };
     if text.contains("==") {
         highlights(events)
     } else {
         events
     }
+}
+
+/// Whether the text holds anything the inline pass rewrites: a wikilink or embed, a
+/// `#tag` or `^block-id` after white space, or a `:shortcode:`. (A scan of the bytes:
+/// it runs on every file, most of which hold none.)
+fn may_rewrite_inline(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let after_space = |i: usize| i == 0 || bytes[i - 1].is_ascii_whitespace();
+    let tag_char =
+        |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/') || *b >= 0x80;
+    let is_name =
+        |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'+' | b'-');
+    let shortcode = |i: usize| {
+        let name = bytes[i + 1..].iter().take_while(|b| is_name(b)).count();
+        name > 0 && bytes.get(i + 1 + name) == Some(&b':')
+    };
+    memchr::memmem::find(bytes, b"[[").is_some()
+        || memchr::memchr2_iter(b'#', b'^', bytes)
+            .any(|i| after_space(i) && bytes.get(i + 1).is_some_and(tag_char))
+        || memchr::memchr_iter(b':', bytes).any(shortcode)
 }
 
 /// Moves event `i` out (the list is rebuilt, so each is taken once).

@@ -93,7 +93,12 @@ pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
         };
     }
     let text = hidden::hide(&source.text, body, markdown_options(), &mut findings);
-    let events = extensions::rewrite(events_of(&text), &text, &mut findings);
+    // Most files hold none of the syntax beyond CommonMark: their events go as parsed.
+    let events = if extensions::may_apply(&text) {
+        extensions::rewrite(events_of(&text, true), &text, &mut findings)
+    } else {
+        events_of(&text, false)
+    };
     let events = drop_skipped(events);
     let mut walker = Walker::new(source, file, &events);
     walker.parsed.diagnostics = warnings(source, findings);
@@ -102,17 +107,21 @@ pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
     walker.finish(&front.tags)
 }
 
-/// The events of a text, adjacent texts merged (`[`, `!note`, `]` are one text).
-fn events_of(text: &str) -> Vec<Spanned<'_>> {
+/// The events of a text; with `merged`, adjacent texts as one (`[`, `!note`, `]` are
+/// one text), as the rewrites of [`extensions`] read them.
+fn events_of(text: &str, merged: bool) -> Vec<Spanned<'_>> {
     // Room for the events at once (notes run 30-40 bytes per event: room for one per
     // 24 leaves a margin for denser text): grown by doubling,
     // the list left each file's earlier copies behind, which the allocator kept (at
     // 125k cards, a peak 10-20 MiB higher). At most a million (96 MB) up front.
     let estimate = (text.len() / 24 + 16).min(1 << 20);
     let mut events: Vec<Spanned<'_>> = Vec::with_capacity(estimate);
-    events.extend(TextMergeWithOffset::new(
-        Parser::new_ext(text, markdown_options()).into_offset_iter(),
-    ));
+    let parser = Parser::new_ext(text, markdown_options()).into_offset_iter();
+    if merged {
+        events.extend(TextMergeWithOffset::new(parser));
+    } else {
+        events.extend(parser);
+    }
     events
 }
 

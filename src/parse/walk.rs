@@ -42,6 +42,8 @@ pub(super) struct Walker<'a> {
     /// Byte offsets of the image references and tags that ended in a card.
     used_images: BTreeSet<usize>,
     used_tags: BTreeSet<usize>,
+    /// Whether the file holds any `#tag` (most hold none: no card looks for its own).
+    has_tags: bool,
     /// The last card made from a top-level item in the current section.
     last_top_card: Option<usize>,
     /// How deep `blocks` has recursed, and whether the cap was reported.
@@ -94,6 +96,7 @@ impl<'a> Walker<'a> {
             },
             used_images: BTreeSet::new(),
             used_tags: BTreeSet::new(),
+            has_tags: events.iter().any(|(e, _)| tag_of(e).is_some()),
             last_top_card: None,
             depth: 0,
             too_deep: false,
@@ -266,10 +269,11 @@ impl<'a> Walker<'a> {
         // A task item's checkbox is not part of its term.
         let mut first_events = directives.strip(&self.events[first]);
         first_events.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
-        let label = match split(&first_events) {
-            Some(parts) if is_pair(&parts, rest >= end) => {
+        let parts = split(&first_events);
+        let term_text = parts.as_ref().map(|p| normalize(&plain_text(&p.term)));
+        let label = match (parts, term_text) {
+            (Some(parts), Some(term_text)) if is_pair(&parts, &term_text, rest >= end) => {
                 let nested = &self.events[rest..end];
-                let term_text = normalize(&plain_text(&parts.term));
                 let made = Made {
                     offset,
                     top,
@@ -403,6 +407,9 @@ impl<'a> Walker<'a> {
     /// The `#tags` in a card's events, each once, marked as used.
     fn own_tags<'p>(&mut self, parts: impl Iterator<Item = &'p [Spanned<'p>]>) -> Vec<String> {
         let mut tags: Vec<String> = Vec::new();
+        if !self.has_tags {
+            return tags;
+        }
         for (event, range) in parts.flatten() {
             if let Some(tag) = tag_of(event) {
                 self.used_tags.insert(range.start);
@@ -499,13 +506,25 @@ impl<'a> Walker<'a> {
 /// Whether an item split at its separator is a card: a term that reads as one (not a
 /// sentence, not a choice label like `A` or `(b)`), and not `- ec2:*` alone (an IAM
 /// wildcard, not a term defined as `*`).
-fn is_pair(parts: &Split<'_>, nothing_nested: bool) -> bool {
-    let term = normalize(&plain_text(&parts.term));
-    let wildcard = nothing_nested && plain_text(&parts.definition).trim() == "*";
+fn is_pair(parts: &Split<'_>, term: &str, nothing_nested: bool) -> bool {
+    let wildcard = nothing_nested && is_only_star(&parts.definition);
     !term.is_empty()
         && reads_as_term(&prose_text(&parts.term))
-        && !is_choice_label(&term)
+        && !is_choice_label(term)
         && !wildcard
+}
+
+/// Events that are only the text `*`.
+fn is_only_star(events: &[Spanned<'_>]) -> bool {
+    let mut star = false;
+    for (event, _) in events {
+        match event {
+            Event::Text(t) if t.trim().is_empty() => {}
+            Event::Text(t) if t.trim() == "*" && !star => star = true,
+            _ => return false,
+        }
+    }
+    star
 }
 
 /// What a card is made from besides its events.
