@@ -200,19 +200,10 @@ pub fn deck_name(card: &Card, options: &Options) -> String {
     parts.join("::")
 }
 
-/// One level of a deck name: trailing dots and spaces trimmed (`03.` → `03`), and no
-/// `::` inside, which would make a level of its own.
+/// One level of a deck name: a heading or folder never makes more than one
+/// ([`crate::tags::one_level`]).
 pub fn deck_level(name: &str) -> String {
-    let name = name
-        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .trim_start();
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if !(c == ':' && out.ends_with(':')) {
-            out.push(c);
-        }
-    }
-    out.trim_matches(':').trim().to_string()
+    crate::tags::one_level(name)
 }
 
 /// The card's tags: one hierarchical tag for its section path under the note's title

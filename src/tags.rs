@@ -23,17 +23,15 @@ pub fn from_name(name: &str) -> Option<String> {
     (!levels.is_empty()).then(|| levels.join("::"))
 }
 
-/// One tag level from a heading or a name: trailing dots and spaces trimmed, white space
-/// as `_`, and colons kept from making levels (`Quiz 🕐: Trees` → `Quiz_🕐:_Trees`).
+/// One tag level from a heading or a name: [`one_level`], its white space as `_`
+/// (`Quiz 🕐: Trees` → `Quiz_🕐:_Trees`).
 ///
 /// ```
 /// assert_eq!(notes2anki::tags::level("03. "), "03");
 /// assert_eq!(notes2anki::tags::level("Week :: one:"), "Week_:_one");
 /// ```
 pub fn level(name: &str) -> String {
-    let name = name
-        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
-        .trim_start();
+    let name = one_level(name);
     let mut out = String::with_capacity(name.len());
     for word in name.split_whitespace() {
         if !out.is_empty() {
@@ -41,19 +39,24 @@ pub fn level(name: &str) -> String {
         }
         out.push_str(word);
     }
-    collapse_colons(&out)
+    out
 }
 
-/// Runs of `:` as one, none at either end: a level never holds `::`.
-fn collapse_colons(name: &str) -> String {
+/// A heading as one level of a tag or a deck name: trailing dots and spaces trimmed
+/// (`03.` → `03`), and colons kept from making levels of their own — a run of them as
+/// one, none at either end (`Week :: one:` → `Week : one`).
+pub fn one_level(name: &str) -> String {
+    let name = name
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_start();
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
-        if c == ':' && out.ends_with(':') {
-            continue;
+        if !(c == ':' && out.ends_with(':')) {
+            out.push(c);
         }
-        out.push(c);
     }
-    out.trim_matches(|c: char| c == ':' || c == '_').to_string()
+    out.trim_matches(|c: char| c == ':' || c.is_whitespace())
+        .to_string()
 }
 
 /// A character a `#tag` may hold (Obsidian's: letters, digits, `_`, `-`, `/`).

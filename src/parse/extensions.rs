@@ -137,7 +137,9 @@ impl<'a> Inline<'a, '_> {
                 link_type: LinkType::WikiLink { has_pothole },
                 dest_url,
                 ..
-            }) if !is_image_name(dest_url) => return self.note_embed(events, i, *has_pothole),
+            }) if !is_image_name(dest_url.split('#').next().unwrap_or_default()) => {
+                return self.note_embed(events, i, *has_pothole)
+            }
             Event::Start(Tag::Link { link_type, .. }) => self
                 .links
                 .push(*link_type == LinkType::WikiLink { has_pothole: false }),

@@ -368,6 +368,25 @@ fn random_notes_never_panic() {
         "%20",
         "é",
         "e\u{301}",
+        // Obsidian's syntax, and what looks like it.
+        "[[",
+        "]]",
+        "![[",
+        "|300",
+        "==",
+        "%%",
+        "#tag",
+        " #a/b",
+        "^block-1",
+        "> [!note] ",
+        "[!tip]-",
+        ":smile:",
+        ":x",
+        "xray:Put",
+        "ec2:*",
+        "- [x] ",
+        "ア",
+        "---\ntags: [a]\n---\n",
     ];
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {

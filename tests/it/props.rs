@@ -61,6 +61,25 @@ const PIECES: &[&str] = &[
     "e\u{301}",
     "\u{1f}",
     "\u{0}",
+    // Obsidian's syntax, and what looks like it.
+    "[[",
+    "]]",
+    "![[",
+    "|300",
+    "==",
+    "%%",
+    "#tag",
+    " #a/b",
+    "^block-1",
+    "> [!note] ",
+    "[!tip]-",
+    ":smile:",
+    ":x",
+    "xray:Put",
+    "ec2:*",
+    "- [x] ",
+    "ア",
+    "---\ntags: [a]\n---\n",
 ];
 
 pub fn markdown() -> impl Strategy<Value = String> {
