@@ -398,30 +398,11 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
         pending: Vec::new(),
         diagnostics: parsed.diagnostics,
     };
-    // Shared by the notes of a section (with the same tags from the notes).
-    type Shared = (Arc<[String]>, Vec<String>, Arc<note::Section>);
-    let mut section: Option<Shared> = None;
+    let mut section: Option<SharedSection> = None;
     for card in parsed.cards {
         let reverse = card.reverse || options.reverse;
         let context_text = card.context_text();
-        if !section
-            .as_ref()
-            .is_some_and(|(s, tags, _)| Arc::ptr_eq(s, &card.sections) && *tags == card.tags)
-        {
-            section = None;
-        }
-        let (_, _, shared) = section.get_or_insert_with(|| {
-            let shared = note::Section {
-                deck: note::deck_name(&card, options),
-                tags: note::tags(&card, options),
-                source: note::strip_controls(parse::escape_attr(&note::source_field(
-                    display_name(file_name),
-                    &card.sections,
-                ))),
-            };
-            (card.sections.clone(), card.tags.clone(), Arc::new(shared))
-        });
-        let shared = shared.clone();
+        let shared = SharedSection::of(&mut section, &card, file_name, options);
         let Card {
             deck: file_deck,
             place,
@@ -477,6 +458,45 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
         made.notes.push(note);
     }
     made
+}
+
+/// Deck, tags and source, made once for the notes of a section (with the same tags
+/// from the notes) and shared.
+struct SharedSection {
+    sections: Arc<[String]>,
+    tags: Vec<String>,
+    shared: Arc<note::Section>,
+}
+
+impl SharedSection {
+    /// The section `card` is in: the last one made, or a new one.
+    fn of(
+        last: &mut Option<SharedSection>,
+        card: &Card,
+        file_name: &str,
+        options: &Options,
+    ) -> Arc<note::Section> {
+        if let Some(s) = last
+            .as_ref()
+            .filter(|s| Arc::ptr_eq(&s.sections, &card.sections) && s.tags == card.tags)
+        {
+            return s.shared.clone();
+        }
+        let shared = Arc::new(note::Section {
+            deck: note::deck_name(card, options),
+            tags: note::tags(card, options),
+            source: note::strip_controls(parse::escape_attr(&note::source_field(
+                display_name(file_name),
+                &card.sections,
+            ))),
+        });
+        *last = Some(SharedSection {
+            sections: card.sections.clone(),
+            tags: card.tags.clone(),
+            shared: shared.clone(),
+        });
+        shared
+    }
 }
 
 /// Puts a note's resolved images in place of their placeholders, takes out control

@@ -397,13 +397,17 @@ fn callout_head<'a>(
     if !rest.is_empty() {
         out.push((Event::Text(rest.into()), events[i + 2].1.clone()));
     }
+    // The title is the rest of the first line (a break inside emphasis does not end it).
     let mut j = i + 3;
-    while j < events.len()
-        && !matches!(
-            events[j].0,
-            Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph)
-        )
-    {
+    let mut depth = 0usize;
+    while let Some((event, _)) = events.get(j) {
+        match event {
+            Event::SoftBreak | Event::HardBreak if depth == 0 => break,
+            Event::End(TagEnd::Paragraph) => break,
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         out.push(take(events, j));
         j += 1;
     }
@@ -590,6 +594,11 @@ mod tests {
         assert_eq!(
             out,
             "<div class=\"n2a-callout\" data-callout=\"warning\">\n<div class=\"n2a-callout-title\">Watch <strong>out</strong></div>\n<p>body: text</p>\n<p>more</p>\n</div>\n<blockquote>\n<p>plain quote</p>\n</blockquote>\n"
+        );
+        let (out, _) = html("> [!tip] **two\n> lines** of title\n> body\n");
+        assert_eq!(
+            out,
+            "<div class=\"n2a-callout\" data-callout=\"tip\">\n<div class=\"n2a-callout-title\"><strong>two\nlines</strong> of title</div>\n<p>body</p>\n</div>\n"
         );
         let (out, _) = html("> [!NOTE]\n> - a: b\n");
         assert_eq!(

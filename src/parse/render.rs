@@ -88,25 +88,23 @@ fn rewritten<'a>(
             Event::Start(Tag::HtmlBlock) => {
                 let block = html_block(events, i);
                 let html = rewrite_img_tags(&block.text, &|k| block.offset(k), on_image);
-                out.push(Event::Start(Tag::HtmlBlock));
-                out.push(Event::Html(html.into()));
-                out.push(Event::End(TagEnd::HtmlBlock));
+                out.extend([
+                    Event::Start(Tag::HtmlBlock),
+                    Event::Html(html.into()),
+                    Event::End(TagEnd::HtmlBlock),
+                ]);
                 i = block.end + 1;
                 continue;
             }
             Event::Start(Tag::Link { link_type, .. }) => {
-                wiki.push(matches!(link_type, LinkType::WikiLink { .. }));
-                if wiki.last() == Some(&true) {
-                    i += 1;
-                    continue;
-                }
-                out.push(event.clone());
-            }
-            Event::End(TagEnd::Link) => {
-                if wiki.pop() != Some(true) {
+                let is_wiki = matches!(link_type, LinkType::WikiLink { .. });
+                wiki.push(is_wiki);
+                if !is_wiki {
                     out.push(event.clone());
                 }
             }
+            // Every link's end pops its entry; a plain link's end is then written below.
+            Event::End(TagEnd::Link) if wiki.pop() == Some(true) => {}
             Event::InlineHtml(text) if text.starts_with(TAG_MARK) => {}
             Event::Html(text) | Event::InlineHtml(text) if has_img_tag(text) => {
                 let base = range.start;
