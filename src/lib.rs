@@ -279,7 +279,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     out.diagnostics.extend(resolver.diagnostics);
     let (mut notes, mut keys) = concatenate(per_file);
     memory::release(); // each file's lists, now one
-    fronts::disambiguate(&mut notes, &mut keys);
+    fronts::disambiguate(&mut notes, &mut keys, &unbuilt_keys(&files, options));
     out.notes = notes;
     timings.media = lap();
 
@@ -357,6 +357,18 @@ impl ids::Sink for IdsIntoNotes<'_> {
     fn guid(&self, i: usize) -> &str {
         &self.0[i].ids.guid
     }
+}
+
+/// The cards of the vault notes that share a deck with the notes built but are not
+/// among them (see [`load::vault_peers`]); none when a whole vault, or no vault, is built.
+fn unbuilt_keys(files: &[load::NoteFile], options: &Options) -> Vec<ids::CardKey> {
+    let peers = load::vault_peers(files);
+    let names: Vec<Arc<str>> = peers.iter().map(|p| Arc::from(p.name.as_str())).collect();
+    parse_all(&peers, &names, options)
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f.keys)
+        .collect()
 }
 
 /// One file's notes, as the worker that parsed it made them.

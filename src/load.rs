@@ -1,7 +1,7 @@
 //! Finding the note files: every Markdown file under a folder, sorted, hidden ones
 //! skipped; and, for each, the Obsidian vault it is in (if any).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -45,7 +45,11 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
                 let name = input
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let root = input.parent().unwrap_or(Path::new("")).to_path_buf();
+                let root = input
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf();
                 found.push((input.clone(), name, root));
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -72,6 +76,41 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
     (files, problems)
 }
 
+/// The other notes of the vault folders `files` are in, which this build does not read.
+/// The notes of a vault folder share a deck, and whether two cards of it would show the
+/// same front depends on all of them: building one file of a vault must give the same
+/// ids as building the whole vault.
+pub fn vault_peers(files: &[NoteFile]) -> Vec<NoteFile> {
+    let built: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.path.canonicalize().ok())
+        .collect();
+    let folders: BTreeSet<PathBuf> = files
+        .iter()
+        .filter(|f| f.meta.vault_deck.is_some())
+        .filter_map(|f| f.path.parent()?.canonicalize().ok())
+        .collect();
+    let mut vaults = Vaults::default();
+    let mut peers = Vec::new();
+    for folder in folders {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && is_markdown(p) && !p.file_name().is_some_and(is_hidden))
+            .filter(|p| p.canonicalize().is_ok_and(|c| !built.contains(&c)))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let meta = vaults.meta(&path, &folder);
+            let name = path.to_string_lossy().into_owned();
+            peers.push(NoteFile { path, name, meta });
+        }
+    }
+    peers
+}
+
 fn cannot_read(path: &Path, err: &dyn std::fmt::Display) -> Diagnostic {
     Diagnostic::error(path, (0, 0), "cannot-read", format!("cannot read: {err}"))
 }
@@ -87,7 +126,7 @@ fn walk(input: &Path, found: &mut Vec<(PathBuf, String, PathBuf)>, problems: &mu
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                problems.push(walk_problem(input, &err));
+                problems.extend(walk_problem(input, &err));
                 continue;
             }
         };
@@ -106,12 +145,16 @@ fn walk(input: &Path, found: &mut Vec<(PathBuf, String, PathBuf)>, problems: &mu
 /// A folder entry that cannot be followed: a loop or a dangling link is skipped with a
 /// warning (vaults synced from elsewhere often hold links to nothing); anything else
 /// cannot be read.
-fn walk_problem(input: &Path, err: &walkdir::Error) -> Diagnostic {
+fn walk_problem(input: &Path, err: &walkdir::Error) -> Option<Diagnostic> {
     let path = err.path().unwrap_or(input).to_path_buf();
     let dangling = err
         .io_error()
         .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
         && std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    // A link to nothing named like a hidden file or a file that is no note would have
+    // been skipped anyway: no word about it.
+    let name = path.file_name().unwrap_or_default();
+    let would_read = !is_hidden(name) && (is_markdown(&path) || path.extension().is_none());
     if err.loop_ancestor().is_some() {
         Diagnostic::warning(
             path,
@@ -119,6 +162,9 @@ fn walk_problem(input: &Path, err: &walkdir::Error) -> Diagnostic {
             "symlink-loop",
             "a symbolic link loops back to a folder above it; skipped",
         )
+        .into()
+    } else if dangling && !would_read {
+        None
     } else if dangling {
         Diagnostic::warning(
             path,
@@ -126,8 +172,9 @@ fn walk_problem(input: &Path, err: &walkdir::Error) -> Diagnostic {
             "broken-link",
             "a symbolic link to nothing (its target is gone); skipped",
         )
+        .into()
     } else {
-        cannot_read(&path, err)
+        Some(cannot_read(&path, err))
     }
 }
 

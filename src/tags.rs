@@ -67,8 +67,8 @@ fn is_tag_char(c: char) -> bool {
 /// Every inline `#tag` in `text`: its byte range (the `#` included) and its Anki tag.
 ///
 /// A tag starts after white space or at the start of `text` when `at_start` says a line
-/// or block begins there (not `C#`, not `page#fragment`), and holds a non-digit (`#1` is
-/// no tag).
+/// or block begins there (not `C#`, not `page#fragment`), holds a non-digit (`#1` is no
+/// tag), and is not a whole term (`#include: pastes a header in`).
 ///
 /// ```
 /// let found = notes2anki::tags::find("see #aws/vpc, not C# or #1", true);
@@ -91,7 +91,9 @@ pub fn find(text: &str, at_start: bool) -> Vec<(Range<usize>, String)> {
             .find(|&(_, c)| !is_tag_char(c))
             .map_or(text.len() - i - 1, |(j, _)| j);
         let name = text[i + 1..i + 1 + name_len].trim_end_matches('/');
-        if name.chars().any(|c| !c.is_ascii_digit()) {
+        // `- #include: pastes a header in`: a term of its own, not a tag.
+        let is_term = i == 0 && text[i + 1 + name_len..].starts_with([':', '：']);
+        if !is_term && name.chars().any(|c| !c.is_ascii_digit()) {
             if let Some(tag) = from_name(name) {
                 found.push((i..i + 1 + name.len(), tag));
             }
@@ -112,6 +114,7 @@ mod tests {
         assert_eq!(tags("https://x.y/page#frag"), Vec::<String>::new());
         assert!(find("#a", false).is_empty());
         assert_eq!(tags("#trailing/ tag"), vec!["trailing"]);
+        assert!(tags("#include: pastes a header").is_empty());
     }
 
     #[test]

@@ -147,13 +147,8 @@ impl<'a> Inline<'a, '_> {
             Event::End(TagEnd::Link | TagEnd::Image) => {
                 self.links.pop();
             }
-            // A paragraph left empty (it held a lone `^block-id`) goes.
-            Event::End(TagEnd::Paragraph)
-                if matches!(self.out.last(), Some((Event::Start(Tag::Paragraph), _))) =>
-            {
-                self.out.pop();
-                return i + 1;
-            }
+            // A paragraph left empty (it held a lone `^block-id`, or only tags) goes.
+            Event::End(TagEnd::Paragraph) if self.unwrap_empty_paragraph() => return i + 1,
             Event::Text(_) if self.code == 0 => {
                 let ends_line = events.get(i + 1).is_none_or(|(e, _)| ends_line(e));
                 let (event, range) = take(events, i);
@@ -166,6 +161,28 @@ impl<'a> Inline<'a, '_> {
         }
         self.out.push(take(events, i));
         i + 1
+    }
+
+    /// At a paragraph's end: when it holds nothing but tag markers, takes out its start
+    /// (the markers stay, outside any paragraph) and says so.
+    fn unwrap_empty_paragraph(&mut self) -> bool {
+        let empty = |e: &Event<'_>| {
+            tag_of(e).is_some() || matches!(e, Event::Text(t) if t.trim().is_empty())
+        };
+        let Some(start) = self.out.iter().rposition(|(e, _)| !empty(e)) else {
+            return false;
+        };
+        if !matches!(self.out[start].0, Event::Start(Tag::Paragraph)) {
+            return false;
+        }
+        // The markers stay, and the spaces between them go.
+        let markers: Vec<Spanned<'a>> = self
+            .out
+            .drain(start..)
+            .filter(|(e, _)| tag_of(e).is_some())
+            .collect();
+        self.out.extend(markers);
+        true
     }
 
     /// `![[Other note]]`: a card cannot show a note; it shows its name, with a warning.
@@ -192,11 +209,21 @@ impl<'a> Inline<'a, '_> {
         end + 1
     }
 
-    /// Where a text starts a line (or a block): a `#tag` or `^block-id` may start there.
-    fn at_line_start(&self) -> bool {
-        self.out
-            .last()
-            .is_none_or(|(e, _)| matches!(e, Event::SoftBreak | Event::HardBreak) || !is_inline(e))
+    /// Whether a text starts after white space, a line break, a checkbox or the start of
+    /// a block — emphasis between does not count (`**#tag**`): a `#tag` or `^block-id`
+    /// may start there.
+    fn after_space(&self) -> bool {
+        let markup = |e: &Event<'_>| matches!(e, Event::Start(_) | Event::End(_)) && is_inline(e);
+        match self.out.iter().rev().find(|(e, _)| !markup(e)) {
+            None => true,
+            Some((Event::Text(t), _)) => t.ends_with(char::is_whitespace),
+            Some((e, _)) => {
+                matches!(
+                    e,
+                    Event::SoftBreak | Event::HardBreak | Event::TaskListMarker(_)
+                ) || !is_inline(e)
+            }
+        }
     }
 
     fn text(&mut self, text: CowStr<'a>, range: std::ops::Range<usize>, ends_line: bool) {
@@ -205,7 +232,7 @@ impl<'a> Inline<'a, '_> {
                 .push((Event::Text(wiki_label(&text).into()), range));
             return;
         }
-        let at_start = self.at_line_start();
+        let at_start = self.after_space();
         let Some((body, found, same_bytes)) = self.rewritten(&text, at_start, ends_line) else {
             self.out.push((Event::Text(text), range));
             return;
@@ -463,9 +490,13 @@ fn highlights(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
 fn highlight_marks(events: &[Spanned<'_>]) -> Vec<(usize, usize, bool)> {
     let mut marks = Vec::new();
     let mut depth = 0usize;
+    let mut code = 0usize;
     let mut open: Option<(usize, usize, usize)> = None;
     for (k, (event, _)) in events.iter().enumerate() {
         match event {
+            Event::Start(Tag::CodeBlock(_)) => code += 1,
+            Event::End(TagEnd::CodeBlock) => code = code.saturating_sub(1),
+            Event::Text(_) if code > 0 => {}
             Event::Start(_) if is_inline(event) => depth += 1,
             Event::End(_) if is_inline(event) => {
                 depth = depth.saturating_sub(1);
@@ -552,6 +583,10 @@ mod tests {
             "<p><code>==code==</code> <mark>x</mark></p>\n"
         );
         assert_eq!(html("==a\n\nb==").0, "<p>==a</p>\n<p>b==</p>\n");
+        assert_eq!(
+            html("```\np ==q== r\n```\n").0,
+            "<pre><code>p ==q== r\n</code></pre>\n"
+        );
     }
 
     #[test]
@@ -560,7 +595,11 @@ mod tests {
             html("- Term #aws: def #net/vpc, `#no` [#no](u) C#").0,
             "<ul>\n<li>Term [tag aws]: def [tag net::vpc], <code>#no</code> <a href=\"u\">#no</a> C#</li>\n</ul>\n"
         );
-        assert_eq!(html("#top\n").0, "<p>[tag top]</p>\n");
+        assert_eq!(html("#top #more\n").0, "[tag top][tag more]");
+        assert_eq!(
+            html("- [x] #todo Backups: **#b** x#c").0,
+            "<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\n[tag todo] Backups: <strong>[tag b]</strong> x#c</li>\n</ul>\n"
+        );
     }
 
     #[test]

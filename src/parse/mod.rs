@@ -84,24 +84,31 @@ pub struct Parsed {
 
 /// Parses one file into cards (in the order they appear) and diagnostics.
 pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
-    let mut findings = Vec::new();
-    let (front, body) = frontmatter::split(&source.text, &mut findings);
+    // Problems found at offsets in the file, and (below) in the text read.
+    let mut in_file = Vec::new();
+    let (front, body) = frontmatter::split(&source.text, &mut in_file);
     if front.skip {
         return Parsed {
             cards: Vec::new(),
-            diagnostics: warnings(source, findings),
+            diagnostics: warnings(source, in_file),
         };
     }
-    let text = hidden::hide(&source.text, body, markdown_options(), &mut findings);
+    let hidden = hidden::hide(&source.text, body, markdown_options(), &mut in_file);
+    let text = &hidden.text;
+    let mut in_text = Vec::new();
     // Most files hold none of the syntax beyond CommonMark: their events go as parsed.
-    let events = if extensions::may_apply(&text) {
-        extensions::rewrite(events_of(&text, true), &text, &mut findings)
+    let events = if extensions::may_apply(text) {
+        extensions::rewrite(events_of(text, true), text, &mut in_text)
     } else {
-        events_of(&text, false)
+        events_of(text, false)
     };
     let events = drop_skipped(events);
-    let mut walker = Walker::new(source, file, &events);
-    walker.parsed.diagnostics = warnings(source, findings);
+    in_file.extend(in_text.into_iter().map(|f| Finding {
+        offset: hidden.original(f.offset),
+        ..f
+    }));
+    let mut walker = Walker::new(source, file, &hidden, &events);
+    walker.parsed.diagnostics = warnings(source, in_file);
     walker.blocks(0..events.len(), &[], true);
     walker.warn_unused_images();
     walker.finish(&front.tags)
@@ -145,38 +152,32 @@ fn drop_skipped(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
         return events;
     }
     let mut kept: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
-    let mut depth = 0usize;
     let mut i = 0;
     while i < events.len() {
-        if let Some(next) = skipped_until(&events, i, depth) {
+        if let Some(next) = skipped_until(&events, i) {
             i = next;
             continue;
         }
-        match events[i].0 {
+        let ends_list = matches!(
+            events[i].0,
             Event::End(TagEnd::List(_) | TagEnd::DefinitionList)
-                if matches!(
-                    kept.last(),
-                    Some((Event::Start(Tag::List(_) | Tag::DefinitionList), _))
-                ) =>
-            {
-                kept.pop();
-                depth -= 1;
-                i += 1;
-                continue;
-            }
-            Event::Start(_) => depth += 1,
-            Event::End(_) => depth = depth.saturating_sub(1),
-            _ => {}
+        );
+        let left_empty = matches!(
+            kept.last(),
+            Some((Event::Start(Tag::List(_) | Tag::DefinitionList), _))
+        );
+        if ends_list && left_empty {
+            kept.pop();
+        } else {
+            kept.push(events[i].clone());
         }
-        kept.push(events[i].clone());
         i += 1;
     }
     kept
 }
 
-/// Where the events go on after what starts at `i`, when that is skipped; `depth` is
-/// how deep `i` is nested (headings skip their section at the top level only).
-fn skipped_until(events: &[Spanned<'_>], i: usize, depth: usize) -> Option<usize> {
+/// Where the events go on after what starts at `i`, when that is skipped.
+fn skipped_until(events: &[Spanned<'_>], i: usize) -> Option<usize> {
     let end = matching_end(events, i);
     match events[i].0 {
         Event::Start(Tag::Item) => {
@@ -196,7 +197,9 @@ fn skipped_until(events: &[Spanned<'_>], i: usize, depth: usize) -> Option<usize
             }
             Some(j)
         }
-        Event::Start(Tag::Heading { level, .. }) if depth == 0 => {
+        // A heading's section: up to the next heading of its level or higher, or the end
+        // of the quote (or item) the heading is in.
+        Event::Start(Tag::Heading { level, .. }) => {
             if !Directives::find(&events[i + 1..end]).skip {
                 return None;
             }
@@ -204,6 +207,7 @@ fn skipped_until(events: &[Spanned<'_>], i: usize, depth: usize) -> Option<usize
             while j < events.len() {
                 match events[j].0 {
                     Event::Start(Tag::Heading { level: l, .. }) if l <= level => break,
+                    Event::End(_) => break,
                     _ => j = matching_end(events, j) + 1,
                 }
             }

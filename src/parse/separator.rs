@@ -237,21 +237,29 @@ fn is_inline_format(tag_end: &TagEnd) -> bool {
     )
 }
 
-/// `**Term:** def`: the emphasis opened before the separator closes after it; the term
-/// keeps its text without the opening tag.
+/// Whether an event opens (`Some(true)`) or closes (`Some(false)`) inline formatting:
+/// emphasis, strikethrough, or a highlight's `<mark>`.
+fn formatting(event: &Event<'_>) -> Option<bool> {
+    match event {
+        Event::Start(start) if is_inline_format(&start.to_end()) => Some(true),
+        Event::End(end) if is_inline_format(end) => Some(false),
+        Event::InlineHtml(html) if html.as_ref() == "<mark>" => Some(true),
+        Event::InlineHtml(html) if html.as_ref() == "</mark>" => Some(false),
+        _ => None,
+    }
+}
+
+/// `**Term:** def`, `==Term: def==`: the formatting opened before the separator closes
+/// after it; the term keeps its text without the opening.
 fn drop_unmatched_starts(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
     let mut depth = 0usize;
     let mut keep: Vec<Spanned<'_>> = Vec::with_capacity(events.len());
     for (event, range) in events.into_iter().rev() {
-        match &event {
-            Event::End(end) if is_inline_format(end) => depth += 1,
-            Event::Start(start) if is_inline_format(&start.to_end()) => {
-                if depth == 0 {
-                    continue;
-                }
-                depth -= 1;
-            }
-            _ => {}
+        match formatting(&event) {
+            Some(false) => depth += 1,
+            Some(true) if depth == 0 => continue,
+            Some(true) => depth -= 1,
+            None => {}
         }
         keep.push((event, range));
     }
@@ -259,20 +267,16 @@ fn drop_unmatched_starts(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
     keep
 }
 
-/// The other half of [`drop_unmatched_starts`]: the definition drops the closing tag.
+/// The other half of [`drop_unmatched_starts`]: the definition drops the closing.
 fn drop_unmatched_ends(events: Vec<Spanned<'_>>) -> Vec<Spanned<'_>> {
     let mut depth = 0usize;
     let mut keep = Vec::with_capacity(events.len());
     for (event, range) in events {
-        match &event {
-            Event::Start(start) if is_inline_format(&start.to_end()) => depth += 1,
-            Event::End(end) if is_inline_format(end) => {
-                if depth == 0 {
-                    continue;
-                }
-                depth -= 1;
-            }
-            _ => {}
+        match formatting(&event) {
+            Some(true) => depth += 1,
+            Some(false) if depth == 0 => continue,
+            Some(false) => depth -= 1,
+            None => {}
         }
         keep.push((event, range));
     }

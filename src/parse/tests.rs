@@ -503,3 +503,46 @@ fn thousands_of_levels_of_nesting_warn_instead_of_overflowing() {
         1
     );
 }
+
+#[test]
+fn comments_never_indent_what_follows_and_positions_stay_true() {
+    let p = parsed("- %%draft%% Key: def\n\nPara %%note%% ![](gone.png)\n");
+    assert_eq!(
+        p.cards
+            .iter()
+            .map(|c| c.term_text.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Key"]
+    );
+    let unused = &p.diagnostics[0];
+    assert_eq!(
+        (unused.code, unused.line, unused.col),
+        ("unused-image", 3, 15)
+    );
+}
+
+#[test]
+fn a_highlight_across_the_separator_stays_well_formed() {
+    let c = &cards("- ==Term: def== more\n- ==Key==: value\n");
+    assert_eq!(
+        (c[0].term_html.as_str(), c[0].definition_html.as_str()),
+        ("Term", "def more")
+    );
+    assert_eq!(c[1].term_html, "<mark>Key</mark>");
+}
+
+#[test]
+fn a_skipped_heading_in_a_quote_ends_with_the_quote() {
+    assert_eq!(
+        terms("> ## Quoted <!-- anki: skip -->\n> - Hidden: c\n\n- Kept: d\n"),
+        vec!["Kept"]
+    );
+}
+
+#[test]
+fn short_terms_in_code_or_math_are_terms() {
+    assert_eq!(
+        terms("- $m$: number of training examples\n- `x`: the input\n- A: an option\n"),
+        vec!["m", "x"]
+    );
+}

@@ -10,6 +10,7 @@ use pulldown_cmark::{Event, HeadingLevel, Tag};
 
 use super::directive::Directives;
 use super::extensions::tag_of;
+use super::hidden::Hidden;
 use super::render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
 use super::separator::{is_choice_label, reads_as_term, split, Spanned, Split};
 use super::{first_paragraph, only_images, prose_label, prose_text, trimmed, FileMeta, Parsed};
@@ -23,6 +24,8 @@ const MAX_DEPTH: usize = 100;
 
 pub(super) struct Walker<'a> {
     source: &'a Source,
+    /// The text read (comments taken out), and where its offsets are in the file.
+    hidden: &'a Hidden<'a>,
     file: &'a FileMeta,
     /// The file's path, shared by every location in it.
     path: Arc<Path>,
@@ -52,27 +55,39 @@ pub(super) struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    pub(super) fn new(source: &'a Source, file: &'a FileMeta, events: &'a [Spanned<'a>]) -> Self {
+    pub(super) fn new(
+        source: &'a Source,
+        file: &'a FileMeta,
+        hidden: &'a Hidden<'a>,
+        events: &'a [Spanned<'a>],
+    ) -> Self {
         let in_vault = file.vault_deck.is_some();
-        // In a vault, a note's title is its file name: `# About` is a section there.
-        let deck_heading = events.iter().position(|(e, _)| {
-            !in_vault
-                && matches!(
-                    e,
-                    Event::Start(Tag::Heading {
-                        level: HeadingLevel::H1,
-                        ..
-                    })
-                )
+        let h1_text = |i: usize| normalize(&plain_text(&events[i + 1..matching_end(events, i)]));
+        let first_h1 = events.iter().position(|(e, _)| {
+            matches!(
+                e,
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                })
+            )
         });
+        // In a vault, a note's title is its file name: `# About` is a section there, and
+        // a first `# Hashing` in `Hashing.md` only repeats the title.
+        let deck_heading = match first_h1 {
+            Some(i) if in_vault => Some(i).filter(|&i| h1_text(i) == file.stem),
+            found => found,
+        };
         let title: Arc<str> = deck_heading
-            .map(|i| normalize(&plain_text(&events[i + 1..matching_end(events, i)])))
+            .filter(|_| !in_vault)
+            .map(h1_text)
             .filter(|d| !d.is_empty())
             .unwrap_or_else(|| file.stem.clone())
             .into();
         let deck = file.vault_deck.as_deref().map_or(title.clone(), Arc::from);
         let mut walker = Walker {
             source,
+            hidden,
             file,
             path: Arc::from(source.path.as_path()),
             events,
@@ -133,15 +148,16 @@ impl<'a> Walker<'a> {
     /// Where a block really starts: pulldown-cmark may start a nested item's range at
     /// the line break before it.
     fn block_start(&self, offset: usize) -> usize {
-        let text = &self.source.text;
+        let text = &self.hidden.text;
         offset
             + text
                 .get(offset..)
                 .map_or(0, |rest| rest.len() - rest.trim_start().len())
     }
 
+    /// Where byte `offset` of the text read is, in the file.
     fn location(&self, offset: usize) -> Location {
-        let (line, col) = self.source.line_col(offset);
+        let (line, col) = self.source.line_col(self.hidden.original(offset));
         Location {
             path: self.path.clone(),
             line,
@@ -504,14 +520,17 @@ impl<'a> Walker<'a> {
 }
 
 /// Whether an item split at its separator is a card: a term that reads as one (not a
-/// sentence, not a choice label like `A` or `(b)`), and not `- ec2:*` alone (an IAM
-/// wildcard, not a term defined as `*`).
+/// sentence, not a choice label like `A` or `(b)` — code or math may be one letter), and
+/// not `- ec2:*` alone (an IAM wildcard, not a term defined as `*`).
 fn is_pair(parts: &Split<'_>, term: &str, nothing_nested: bool) -> bool {
     let wildcard = nothing_nested && is_only_star(&parts.definition);
-    !term.is_empty()
-        && reads_as_term(&prose_text(&parts.term))
-        && !is_choice_label(term)
-        && !wildcard
+    // `$m$: number of samples`, `` `x`: `` are terms, however short.
+    let symbol = parts
+        .term
+        .iter()
+        .any(|(e, _)| matches!(e, Event::Code(_) | Event::InlineMath(_)));
+    let label = !symbol && is_choice_label(term);
+    !term.is_empty() && reads_as_term(&prose_text(&parts.term)) && !label && !wildcard
 }
 
 /// Events that are only the text `*`.

@@ -81,11 +81,23 @@ fn one_file_of_a_vault_gives_the_same_decks_and_guids_as_the_whole_vault() {
     let project = fixture_project("vault");
     let dir = project.path();
     let whole = guids(dir, &["cards", "notes"]);
-    let one = guids(dir, &["cards", HASHING]);
-    assert!(one.len() > 10);
-    for (key, guid) in &one {
-        assert_eq!(whole.get(key), Some(guid), "{key:?}");
+    // Each file alone: `Key` in Encryption.md shares its front with Ciphers.md's, so it
+    // shows its heading whether or not Ciphers.md is built.
+    let mut seen = 0;
+    for file in ["Hashing.md", "Encryption.md", "Ciphers.md"] {
+        let one = guids(dir, &["cards", &format!("notes/Study Vault/Crypto/{file}")]);
+        for (key, guid) in &one {
+            assert_eq!(whole.get(key), Some(guid), "{file}: {key:?}");
+        }
+        seen += one.len();
     }
+    assert_eq!(seen, whole.len() - 1, "every card but the root note's");
+    let key = (
+        "Study Vault::Crypto".into(),
+        "Symmetric".into(),
+        "Key".into(),
+    );
+    assert!(whole.contains_key(&key), "{whole:?}");
     // From inside the vault, and from a subfolder of it, too.
     let inside = guids(&dir.join("notes/Study Vault"), &["cards", "Crypto"]);
     assert_eq!(inside.len(), whole.len() - 1, "all but the root note");
@@ -152,6 +164,14 @@ fn a_dangling_symbolic_link_is_a_warning_and_the_build_goes_on() {
     .expect("symlink");
     std::os::unix::fs::symlink(dir.join("gone"), dir.join("notes/Study Vault/Old folder"))
         .expect("symlink");
+    // Links to nothing that would have been skipped anyway are not worth a word.
+    for skipped in [".trash.md", "picture.png"] {
+        std::os::unix::fs::symlink(
+            dir.join("gone"),
+            dir.join("notes/Study Vault").join(skipped),
+        )
+        .expect("symlink");
+    }
     let out = run(dir, &["build", "--offline", "notes", "-o", "out.apkg"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
@@ -163,6 +183,30 @@ fn a_dangling_symbolic_link_is_a_warning_and_the_build_goes_on() {
         );
     }
     assert!(dir.join("out.apkg").is_file());
+    assert!(
+        !err.contains(".trash.md") && !err.contains("picture.png"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_embed_in_a_file_named_alone_is_found_from_its_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("img")).expect("mkdir");
+    std::fs::copy(
+        fixture("vault/notes/Study Vault/Crypto/beside.png"),
+        dir.path().join("img/a.png"),
+    )
+    .expect("copy");
+    std::fs::write(dir.path().join("n.md"), "- Shot: ![[a.png]]\n").expect("write");
+    let out = run(dir.path(), &["cards", "n.md"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        cards_json(&out)[0]["media"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
