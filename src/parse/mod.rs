@@ -3,8 +3,8 @@
 //! The walk follows `docs/notes-format.md`: list items whose first paragraph reads
 //! `term: definition`, definition lists, nested cards with their context chain, image
 //! paragraphs after a list, and the `<!-- anki: … -->` comments. Before it, the front
-//! matter and comments are blanked ([`hidden`]) and the syntax beyond CommonMark is
-//! rewritten into ordinary events ([`extensions`]).
+//! matter and comments are blanked (`hidden`) and the syntax beyond CommonMark is
+//! rewritten into ordinary events (`extensions`).
 
 mod directive;
 mod extensions;
@@ -34,7 +34,7 @@ use walk::Walker;
 
 /// Every Markdown extension the notes may use, chosen in one place. Front matter is
 /// not among them: pulldown-cmark would open a metadata block at any `---` line, and
-/// [`frontmatter`] reads it at the very top only.
+/// `frontmatter` reads it at the very top only.
 pub fn markdown_options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
