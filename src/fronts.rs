@@ -8,7 +8,6 @@
 //! the guid every earlier build gave them, does not change.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::BuildHasher;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -60,7 +59,7 @@ pub fn disambiguate(notes: &mut [Note], keys: &mut [CardKey], others: &[CardKey]
 }
 
 fn identity_hash(deck: &str, context: &str, term: &str) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one((deck, context, term))
+    crate::ids::hash64((deck, context, term))
 }
 
 /// What each card of a group shows of its place: as few innermost levels as tell the

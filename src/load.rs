@@ -234,7 +234,7 @@ fn vault_deck(vault: &Path, dir: &Path) -> String {
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned()),
         )
-        .map(|part| crate::note::deck_level(&part))
+        .map(|part| crate::tags::one_level(&part))
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
         .join("::")

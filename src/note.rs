@@ -193,17 +193,11 @@ pub fn deck_name(card: &Card, options: &Options) -> String {
             title
                 .into_iter()
                 .chain(card.sections.iter().cloned())
-                .map(|s| deck_level(&s)),
+                .map(|s| crate::tags::one_level(&s)),
         );
     }
     parts.retain(|p| !p.is_empty());
     parts.join("::")
-}
-
-/// One level of a deck name: a heading or folder never makes more than one
-/// ([`crate::tags::one_level`]).
-pub fn deck_level(name: &str) -> String {
-    crate::tags::one_level(name)
 }
 
 /// The card's tags: one hierarchical tag for its section path under the note's title

@@ -1,4 +1,5 @@
-//! Anki tags: from `#tags` in the text, from front matter, and one level per heading.
+//! Anki tags: from `#tags` in the text, from front matter, and one level per heading
+//! (the rule deck names from headings and folders follow too).
 //!
 //! Anki splits a tag into levels at `::` and a tag holds no space, so every rule that
 //! makes a tag lives here: `/` (Obsidian's nesting) becomes `::`, white space `_`, and

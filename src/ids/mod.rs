@@ -399,7 +399,7 @@ fn has_duplicates(cards: &[CardKey]) -> bool {
 
 /// A value's 64-bit hash, for the sets and maps that stand in for sets of strings: a
 /// hash found there is always checked against the strings themselves.
-fn hash64(value: impl std::hash::Hash) -> u64 {
+pub(crate) fn hash64(value: impl std::hash::Hash) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(value)
 }

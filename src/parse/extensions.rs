@@ -55,24 +55,18 @@ pub(crate) fn rewrite<'a>(
     }
 }
 
-/// Whether the text holds anything the inline pass rewrites: a wikilink or embed, a
-/// `#tag` or `^block-id` after white space, or a `:shortcode:`. (A scan of the bytes:
-/// it runs on every file, most of which hold none.)
+/// Whether the text may hold anything the inline pass rewrites: a wikilink or embed, a
+/// `#tag`, a `^block-id` after white space, or a `:shortcode:`. A scan of the bytes (it
+/// runs on every file, most of which hold none) that may say yes where the pass then
+/// finds nothing (`#1`, `page#frag`), never no where it would find something.
 fn may_rewrite_inline(text: &str) -> bool {
     let bytes = text.as_bytes();
     let after_space = |i: usize| i == 0 || bytes[i - 1].is_ascii_whitespace();
-    let tag_char =
-        |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/') || *b >= 0x80;
-    let is_name =
-        |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'+' | b'-');
-    let shortcode = |i: usize| {
-        let name = bytes[i + 1..].iter().take_while(|b| is_name(b)).count();
-        name > 0 && bytes.get(i + 1 + name) == Some(&b':')
-    };
+    let word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/') || *b >= 0x80;
     memchr::memmem::find(bytes, b"[[").is_some()
         || memchr::memchr2_iter(b'#', b'^', bytes)
-            .any(|i| after_space(i) && bytes.get(i + 1).is_some_and(tag_char))
-        || memchr::memchr_iter(b':', bytes).any(shortcode)
+            .any(|i| (bytes[i] == b'#' || after_space(i)) && bytes.get(i + 1).is_some_and(word))
+        || memchr::memchr_iter(b':', bytes).any(|i| shortcode_end(text, i).is_some())
 }
 
 /// Moves event `i` out (the list is rebuilt, so each is taken once).
@@ -599,6 +593,12 @@ mod tests {
         assert_eq!(
             html("- [x] #todo Backups: **#b** x#c").0,
             "<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\n[tag todo] Backups: <strong>[tag b]</strong> x#c</li>\n</ul>\n"
+        );
+        // A tag inside emphasis is found even when nothing else in the file asks for
+        // the inline pass.
+        assert_eq!(
+            html("a **#b** c").0,
+            "<p>a <strong>[tag b]</strong> c</p>\n"
         );
     }
 
