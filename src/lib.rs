@@ -191,12 +191,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         });
     }
     let lock_path = options.lock_path();
-    let lock_dir = lock_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()
-        .ok();
+    let lock_dir = temp::folder_of(&lock_path).canonicalize().ok();
 
     let mut out = Extracted {
         lock_path,

@@ -45,12 +45,7 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
                 let name = input
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let root = input
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."))
-                    .to_path_buf();
-                found.push((input.clone(), name, root));
+                found.push((input.clone(), name, crate::temp::folder_of(input)));
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(Diagnostic::error(
@@ -81,14 +76,17 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
 /// same front depends on all of them: building one file of a vault must give the same
 /// ids as building the whole vault.
 pub fn vault_peers(files: &[NoteFile]) -> Vec<NoteFile> {
-    let built: BTreeSet<PathBuf> = files
-        .iter()
-        .filter_map(|f| f.path.canonicalize().ok())
-        .collect();
     let folders: BTreeSet<PathBuf> = files
         .iter()
         .filter(|f| f.meta.vault_deck.is_some())
         .filter_map(|f| f.path.parent()?.canonicalize().ok())
+        .collect();
+    if folders.is_empty() {
+        return Vec::new(); // no vault: nothing more to look at
+    }
+    let built: BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| f.path.canonicalize().ok())
         .collect();
     let mut vaults = Vaults::default();
     let mut peers = Vec::new();
@@ -191,13 +189,8 @@ impl Vaults {
         let stem = file
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let dir = file
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .canonicalize()
-            .ok();
-        let Some((dir, vault)) = dir.and_then(|d| Some((d.clone(), self.vault_of(&d)?))) else {
+        let dir = crate::temp::folder_of(file).canonicalize().ok();
+        let Some((dir, vault)) = dir.and_then(|d| self.vault_of(&d).map(|v| (d, v))) else {
             return FileMeta::plain(&stem, root);
         };
         FileMeta {

@@ -11,6 +11,16 @@ use crate::support::*;
 
 const HASHING: &str = "notes/Study Vault/Crypto/Hashing.md";
 
+/// The tags of the MD5 `Status` card: its section under the note's title, the front
+/// matter's, the `#study` outside any card, and its own `#weak`.
+const STATUS_TAGS: [&str; 5] = [
+    "Hashing::About::MD5",
+    "crypto",
+    "exam::security-plus",
+    "study",
+    "weak",
+];
+
 /// Each card's guid by (deck, context, term), from `cards` run in `dir`.
 fn guids(dir: &Path, args: &[&str]) -> BTreeMap<(String, String, String), String> {
     let out = run(dir, args);
@@ -47,16 +57,7 @@ fn a_vault_note_s_deck_is_its_folder_and_its_title_its_file_name() {
         .iter()
         .find(|c| c["location"] == format!("{HASHING}:16"))
         .expect("Status card");
-    assert_eq!(
-        status["tags"],
-        serde_json::json!([
-            "Hashing::About::MD5",
-            "crypto",
-            "exam::security-plus",
-            "study",
-            "weak"
-        ])
-    );
+    assert_eq!(status["tags"], serde_json::json!(STATUS_TAGS));
     // --deck still prefixes; --subdecks nests the title and sections, and keeps #tags.
     let out = run(
         project.path(),
@@ -288,17 +289,7 @@ fn an_obsidian_vault_imports_with_its_images_highlights_callouts_and_tags() {
             "{importer:?}: {answer}"
         );
         assert!(answer.contains("<img src=\"n2a-"), "{importer:?}: {answer}");
-        assert_eq!(
-            note["tags"],
-            serde_json::json!([
-                "Hashing::About::MD5",
-                "crypto",
-                "exam::security-plus",
-                "study",
-                "weak"
-            ]),
-            "{importer:?}"
-        );
+        assert_eq!(note["tags"], serde_json::json!(STATUS_TAGS), "{importer:?}");
         let answer = str_of(&notes[str_of(&birthday["guid"])]["cards"][0]["answer"]);
         assert!(
             answer.contains("<div class=\"n2a-callout\" data-callout=\"warning\">")
