@@ -628,7 +628,6 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     }
     // The lock goes to a temporary file while the package is written (on the other
     // core); it replaces the old lock only once the package is in place.
-    let (notes, decks) = package_notes(&extracted.notes);
     let (lock_result, package_result) = std::thread::scope(|scope| {
         let lock_writer = scope.spawn(|| {
             let started = Instant::now();
@@ -642,8 +641,7 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         });
         let package = apkg::write(
             output,
-            &notes as &dyn apkg::Notes,
-            &decks,
+            &extracted.notes,
             &extracted.media,
             extracted.notetype.mod_secs,
             &options.extra_css,
@@ -656,11 +654,10 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         });
         (lock, package)
     });
-    let (sqlite, zip) = package_result?;
+    let written = package_result?;
     let (lock_file, lock_time) = lock_result?;
-    drop(notes);
-    extracted.timings.sqlite = sqlite;
-    extracted.timings.zip = zip;
+    extracted.timings.sqlite = written.collection;
+    extracted.timings.zip = written.zip;
     let started = Instant::now();
     temp::persist(lock_file, &extracted.lock_path).map_err(|source| Error::Write {
         path: extracted.lock_path.clone(),
@@ -677,74 +674,4 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         media: extracted.media.len(),
     };
     Ok((summary, extracted))
-}
-
-/// The pipeline's notes as the package writer reads them: new cards are due in the
-/// order of the notes.
-struct PackageView<'a> {
-    notes: &'a [Note],
-    deck_ids: Vec<i64>,
-}
-
-impl apkg::Notes for PackageView<'_> {
-    fn count(&self) -> usize {
-        self.notes.len()
-    }
-
-    fn note(&self, index: usize) -> apkg::PackageNote<'_> {
-        let note = &self.notes[index];
-        apkg::PackageNote {
-            numbers: self.numbers(index),
-            guid: &note.ids.guid,
-            tags: note.tags(),
-            fields: note.fields(),
-        }
-    }
-
-    fn numbers(&self, index: usize) -> apkg::NoteNumbers<'_> {
-        let note = &self.notes[index];
-        apkg::NoteNumbers {
-            id: note.ids.note_id,
-            mod_secs: note.ids.mod_secs,
-            deck_id: self.deck_ids[index],
-            card_ids: &note.ids.card_ids,
-            due: index as i64 + 1,
-        }
-    }
-}
-
-/// Notes and decks as the package writer wants them.
-fn package_notes(notes: &[Note]) -> (PackageView<'_>, Vec<apkg::Deck>) {
-    let mut decks: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut last: Option<(&str, i64)> = None;
-    let deck_ids = notes
-        .iter()
-        .map(|note| match last {
-            // Notes of a section share their deck name.
-            Some((name, id)) if std::ptr::eq(name, note.deck()) => id,
-            _ => {
-                let id = *decks
-                    .entry(note.deck())
-                    .or_insert_with(|| apkg::deck_id(note.deck()));
-                last = Some((note.deck(), id));
-                id
-            }
-        })
-        .collect();
-    // Parent decks too, so every client shows the hierarchy the same way.
-    let mut all: BTreeMap<String, i64> = BTreeMap::new();
-    for (name, id) in &decks {
-        let parts: Vec<&str> = name.split("::").collect();
-        for n in 1..parts.len() {
-            let parent = parts[..n].join("::");
-            let parent_id = apkg::deck_id(&parent);
-            all.entry(parent).or_insert(parent_id);
-        }
-        all.insert(name.to_string(), *id);
-    }
-    let decks = all
-        .into_iter()
-        .map(|(name, id)| apkg::Deck { id, name })
-        .collect();
-    (PackageView { notes, deck_ids }, decks)
 }

@@ -65,9 +65,12 @@ def dump(col):
                     "answer": card.answer(),
                 }
             )
+        sort_field, checksum = col.db.first("select sfld, csum from notes where id = ?", nid)
         notes.append(
             {
                 "id": note.id,
+                "sfld": sort_field,
+                "csum": checksum,
                 "guid": note.guid,
                 "mod": note.mod,
                 "notetype": model["name"],

@@ -944,3 +944,121 @@ fn the_sync_loop_never_needs_a_full_sync_and_keeps_the_phones_reviews() {
     );
     assert_eq!(note_by_term(&r["phone4"], "Studied")["cards"][0]["reps"], 1);
 }
+
+/// Every note and card row of a package, as written: read with SQLite from the zip.
+fn package_rows(package: &Path) -> (Vec<Value>, Vec<Value>, BTreeMap<i64, String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("collection.anki2");
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(package).expect("open")).expect("zip");
+    let mut entry = zip.by_name("collection.anki2").expect("collection");
+    std::io::copy(
+        &mut entry,
+        &mut std::fs::File::create(&path).expect("create"),
+    )
+    .expect("unzip");
+    let db = rusqlite::Connection::open(&path).expect("sqlite");
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(ok, "ok");
+    let rows = |sql: &str, f: fn(&rusqlite::Row<'_>) -> rusqlite::Result<Value>| -> Vec<Value> {
+        let mut stmt = db.prepare(sql).expect("prepare");
+        let rows = stmt.query_map([], f).expect("query");
+        rows.map(|r| r.expect("row")).collect()
+    };
+    let notes = rows(
+        "SELECT id, guid, mod, tags, flds, sfld, csum FROM notes",
+        |r| {
+            // `sfld` is declared integer: a numeric term is stored as a number.
+            let sfld = match r.get_ref(5)? {
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                other => format!("{:?}", rusqlite::types::Value::from(other)),
+            };
+            Ok(serde_json::json!({
+                "id": r.get::<_, i64>(0)?, "guid": r.get::<_, String>(1)?,
+                "mod": r.get::<_, i64>(2)?, "tags": r.get::<_, String>(3)?,
+                "flds": r.get::<_, String>(4)?, "sfld": sfld, "csum": r.get::<_, i64>(6)?,
+            }))
+        },
+    );
+    let cards = rows("SELECT id, nid, did, ord, due FROM cards", |r| {
+        Ok(serde_json::json!({
+            "id": r.get::<_, i64>(0)?, "nid": r.get::<_, i64>(1)?, "did": r.get::<_, i64>(2)?,
+            "ord": r.get::<_, i64>(3)?, "due": r.get::<_, i64>(4)?,
+        }))
+    });
+    let decks: String = db
+        .query_row("SELECT decks FROM col", [], |r| r.get(0))
+        .expect("decks");
+    let decks: Value = serde_json::from_str(&decks).expect("decks json");
+    let names = decks
+        .as_object()
+        .expect("decks map")
+        .values()
+        .map(|d| {
+            (
+                d["id"].as_i64().unwrap_or(0),
+                str_of(&d["name"]).to_string(),
+            )
+        })
+        .collect();
+    (notes, cards, names)
+}
+
+#[test]
+fn the_rows_we_write_are_what_anki_reads_back() {
+    if skipped("the_rows_we_write_are_what_anki_reads_back") {
+        return;
+    }
+    // Tags, media, two decks under a parent, reverse cards, and a numeric term.
+    let dir = fixture_project("vault");
+    std::fs::write(
+        dir.path().join("notes/Numbers.md"),
+        "- 42: the answer\n- 3.5: a number too\n",
+    )
+    .expect("write");
+    let package = build(dir.path(), &["notes", "--reverse", "--deck", "Top"]);
+    let (notes, cards, deck_names) = package_rows(&package);
+    assert!(notes.len() > 10 && cards.len() == 2 * notes.len());
+    for importer in BOTH {
+        let col = import(importer, &[&package]);
+        let anki = notes_by_guid(&col);
+        assert_eq!(anki.len(), notes.len(), "{importer:?}");
+        for ours in &notes {
+            let theirs = &anki[str_of(&ours["guid"])];
+            let context = format!("{importer:?} {}", ours["guid"]);
+            assert_eq!(theirs["id"], ours["id"], "{context}");
+            assert_eq!(theirs["mod"], ours["mod"], "{context}");
+            // Anki computes the sort field and checksum itself: ours are the same.
+            assert_eq!(theirs["csum"], ours["csum"], "{context}");
+            let their_sfld = match &theirs["sfld"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) if n.is_i64() => format!("Integer({n})"),
+                Value::Number(n) => format!("Real({n})"),
+                other => other.to_string(),
+            };
+            assert_eq!(their_sfld, str_of(&ours["sfld"]), "{context}");
+            let fields: Vec<&str> = str_of(&ours["flds"]).split('\u{1f}').collect();
+            let names = ["Term", "Definition", "Context", "Source", "Id", "Reverse"];
+            for (name, value) in names.iter().zip(&fields) {
+                assert_eq!(str_of(&theirs["fields"][name]), *value, "{context} {name}");
+            }
+            let mut tags: Vec<&str> = str_of(&ours["tags"]).split_whitespace().collect();
+            tags.sort_unstable();
+            assert_eq!(theirs["tags"], serde_json::json!(tags), "{context}");
+            let our_cards: Vec<&Value> = cards.iter().filter(|c| c["nid"] == ours["id"]).collect();
+            let their_cards = theirs["cards"].as_array().expect("cards");
+            assert_eq!(their_cards.len(), our_cards.len(), "{context}");
+            for theirs in their_cards {
+                let ours = our_cards
+                    .iter()
+                    .find(|c| c["ord"] == theirs["ord"])
+                    .expect("same templates");
+                assert_eq!(theirs["id"], ours["id"], "{context}");
+                assert_eq!(theirs["due"], ours["due"], "{context}");
+                let deck = &deck_names[&ours["did"].as_i64().unwrap_or(0)];
+                assert_eq!(str_of(&theirs["deck"]), deck, "{context}");
+            }
+        }
+    }
+}
