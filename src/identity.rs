@@ -78,7 +78,7 @@ pub fn pinned_guid(deck: &str, id: &str) -> String {
 }
 
 /// The lowercase hex digits, by value.
-pub(crate) const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Lowercase hex digits of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -21,7 +21,6 @@ pub mod par;
 pub mod parse;
 pub mod preview;
 pub mod report;
-mod scan;
 pub mod source;
 pub mod tags;
 pub mod temp;

@@ -12,9 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::identity::HEX_DIGITS;
 use crate::note::Hash;
-use crate::scan;
 use crate::Error;
 
 /// File name of the lock in the notes folder.
@@ -98,103 +96,12 @@ pub fn write_entries<'e, W: Write>(
     serde_json::to_writer(&mut *out, notetype)?;
     writeln!(out, ",")?;
     write!(out, "  \"cards\": [")?;
-    let mut line = Vec::with_capacity(512);
     for (n, &i) in order.iter().enumerate() {
-        line.clear();
-        line.extend_from_slice(if n == 0 { b"\n    " } else { b",\n    " });
-        entry_json(&mut line, &entry(i as usize));
-        out.write_all(&line)?;
+        out.write_all(if n == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &entry(i as usize))?;
     }
     out.write_all(if count == 0 { b"]\n" } else { b"\n  ]\n" })?;
     writeln!(out, "}}")
-}
-
-/// One entry as JSON, exactly as serde_json writes an [`EntryRef`] (a lock holds one
-/// per card, so this is written by hand: it is most of the lock's time).
-fn entry_json(out: &mut Vec<u8>, e: &EntryRef<'_>) {
-    let mut number = itoa::Buffer::new();
-    for (i, (key, value)) in [
-        ("guid", e.guid),
-        ("file", e.file),
-        ("deck", e.deck),
-        ("context", e.context),
-        ("term", e.term),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        out.extend_from_slice(if i == 0 { b"{\"" } else { b",\"" });
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":");
-        json_string(out, value);
-    }
-    for (key, hash) in [("definition", e.definition), ("content", e.content)] {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":\"");
-        for shift in (0..16).rev() {
-            out.push(HEX_DIGITS[((hash.0 >> (shift * 4)) & 15) as usize]);
-        }
-        out.push(b'"');
-    }
-    out.extend_from_slice(b",\"note_id\":");
-    out.extend_from_slice(number.format(e.note_id).as_bytes());
-    out.extend_from_slice(b",\"card_ids\":[");
-    for (i, id) in e.card_ids.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(number.format(*id).as_bytes());
-    }
-    out.extend_from_slice(b"],\"mod\":");
-    out.extend_from_slice(number.format(e.mod_secs).as_bytes());
-    out.push(b'}');
-}
-
-/// A JSON string with serde_json's escapes: `\"`, `\\`, the short forms of control
-/// characters, `\u00XX` for the others; everything else as it is.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let mut rest = s.as_bytes();
-    loop {
-        let i = next_escape(rest);
-        out.extend_from_slice(&rest[..i]);
-        let Some(&b) = rest.get(i) else { break };
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            _ => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX_DIGITS[usize::from(b >> 4)]);
-                out.push(HEX_DIGITS[usize::from(b & 15)]);
-            }
-        }
-        rest = &rest[i + 1..];
-    }
-    out.push(b'"');
-}
-
-/// The index of the first byte JSON must escape (`"`, `\\`, below 0x20), or the length;
-/// eight bytes at a time.
-fn next_escape(bytes: &[u8]) -> usize {
-    let mut i = 0;
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let x = scan::word(chunk);
-        let found = scan::below(x, 0x20) | scan::equal(x, b'"') | scan::equal(x, b'\\');
-        if found != 0 {
-            return i + (found.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + bytes[i..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .unwrap_or(bytes.len() - i)
 }
 
 /// Writes a lock into a temporary file beside `path`, to be renamed into place (with
@@ -263,14 +170,9 @@ struct RawEntry<'a> {
     mod_secs: i64,
 }
 
-std::thread_local! {
-    /// How many entries the lock being read has, at most (its line count).
-    static ENTRIES_HINT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// The lock's entries, each made as it is read (no list of raw entries besides), in a
-/// list sized once, with one copy of each file and deck name: a lock of 125k cards
-/// was 20 MB more while it was read whole into owned entries.
+/// The lock's entries, each made as it is read (no list of raw entries besides), with
+/// one copy of each file and deck name: a lock of 125k cards was 20 MB more while it
+/// was read whole into owned entries.
 fn entries<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Entry>, D::Error> {
     struct Entries;
     impl<'de> serde::de::Visitor<'de> for Entries {
@@ -284,7 +186,7 @@ fn entries<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Entry>, D::
             self,
             mut seq: A,
         ) -> Result<Vec<Entry>, A::Error> {
-            let mut entries = Vec::with_capacity(ENTRIES_HINT.with(|h| h.get()));
+            let mut entries = Vec::new();
             let mut names: HashSet<Arc<str>> = HashSet::new();
             let mut shared = |name: Cow<'_, str>| -> Arc<str> {
                 if let Some(known) = names.get(&*name) {
@@ -327,63 +229,26 @@ impl Lock {
                 })
             }
         };
-        let bad = |line: usize, message: String| Error::BadLock {
-            path: path.to_path_buf(),
-            line,
-            message,
-        };
-        // A line per entry, and a few more; but no entry is under 100 bytes, however
-        // the file is laid out (blank lines are valid JSON too).
-        let lines = text.bytes().filter(|&b| b == b'\n').count();
-        ENTRIES_HINT.with(|h| h.set(lines.min(text.len() / 100)));
-        let disk: Result<OnDisk, Error> = serde_json::from_str(&text).map_err(|e| {
+        let disk: OnDisk = serde_json::from_str(&text).map_err(|e| {
             // serde_json's message ends with " at line L column C": the line is in the prefix.
             let message = e.to_string();
-            let message = message
-                .split(" at line ")
-                .next()
-                .unwrap_or(&message)
-                .to_string();
-            bad(e.line(), message)
-        });
-        ENTRIES_HINT.with(|h| h.set(0));
-        let disk = disk?;
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            bad_lock(path, e.line(), message.to_string())
+        })?;
         if disk.version != VERSION {
-            return Err(bad(
-                2,
-                format!(
-                    "version {} is not supported (this notes2anki reads version {VERSION})",
-                    disk.version
-                ),
-            ));
+            let message = format!(
+                "version {} is not supported (this notes2anki reads version {VERSION})",
+                disk.version
+            );
+            return Err(bad_lock(path, 2, message));
         }
         // The entries hold their own text: the file's goes now, not after the sort.
         drop(text);
         let mut entries = disk.cards;
         entries.sort_unstable_by(|a, b| a.guid.cmp(&b.guid));
-        // Sorted, a repeated guid is next to itself; only then is the file read again
-        // and searched for the first repeat in its own order, to name its line.
+        // Sorted, a repeated guid is next to itself.
         if entries.windows(2).any(|w| w[0].guid == w[1].guid) {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            // Each guid's first line: the error names it when the guid comes again.
-            let mut first_line = BTreeMap::new();
-            for (n, line) in text.lines().enumerate() {
-                let Some(guid) = line
-                    .split("\"guid\":\"")
-                    .nth(1)
-                    .and_then(|rest| rest.split('"').next())
-                else {
-                    continue;
-                };
-                if let Some(&first) = first_line.get(guid) {
-                    return Err(bad(first, format!("guid {guid} appears twice")));
-                }
-                first_line.insert(guid, n + 1);
-            }
-            return Err(bad(0, "a guid appears twice".into()));
+            return Err(repeated_guid(path));
         }
         Ok(Some(Lock {
             notetype: disk.notetype,
@@ -399,6 +264,41 @@ impl Lock {
         });
         String::from_utf8(out).unwrap_or_default()
     }
+}
+
+fn bad_lock(path: &Path, line: usize, message: String) -> Error {
+    Error::BadLock {
+        path: path.to_path_buf(),
+        line,
+        message,
+    }
+}
+
+/// The error for a guid the lock holds twice, naming the line it first appears on
+/// (the file is read again for it: this is rare).
+fn repeated_guid(path: &Path) -> Error {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(source) => {
+            return Error::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    };
+    // Each guid's first line: the error names it when the guid comes again.
+    let mut first_line = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let guid = line.split("\"guid\":\"").nth(1);
+        let Some(guid) = guid.and_then(|rest| rest.split('"').next()) else {
+            continue;
+        };
+        if let Some(&first) = first_line.get(guid) {
+            return bad_lock(path, first, format!("guid {guid} appears twice"));
+        }
+        first_line.insert(guid, n + 1);
+    }
+    bad_lock(path, 0, "a guid appears twice".into())
 }
 
 /// Where the lock goes by default: in the first input folder, or beside the first
@@ -422,39 +322,6 @@ pub fn default_path(inputs: &[PathBuf]) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The hand-written entry line is byte for byte what serde_json writes.
-        #[test]
-        fn entry_lines_are_serde_jsons(
-            definition in any::<u64>(),
-            content in any::<u64>(),
-            texts in prop::array::uniform5(prop_oneof![
-                "(?s).{0,40}",
-                "[a-z\"\\\\\\x00-\\x1f\\x7f日]{0,40}",
-            ]),
-            ids in prop::collection::vec(any::<i64>(), 0..3),
-            note_id in any::<i64>(),
-            mod_secs in any::<i64>(),
-        ) {
-            let e = EntryRef {
-                guid: &texts[0],
-                file: &texts[1],
-                deck: &texts[2],
-                context: &texts[3],
-                term: &texts[4],
-                definition: Hash(definition),
-                content: Hash(content),
-                note_id,
-                card_ids: &ids,
-                mod_secs,
-            };
-            let mut ours = Vec::new();
-            entry_json(&mut ours, &e);
-            prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&e).unwrap());
-        }
-    }
 
     fn entry(guid: &str) -> Entry {
         Entry {
