@@ -58,8 +58,10 @@ pub fn disambiguate(notes: &mut [Note], keys: &mut [CardKey], others: &[CardKey]
     }
 }
 
+/// An identity's 64-bit hash: a rare collision only makes a card show one level more.
 fn identity_hash(deck: &str, context: &str, term: &str) -> u64 {
-    crate::ids::hash64((deck, context, term))
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one((deck, context, term))
 }
 
 /// What each card of a group shows of its place: as few innermost levels as tell the

@@ -17,7 +17,6 @@ pub mod lock;
 pub mod media;
 pub mod memory;
 pub mod note;
-pub mod par;
 pub mod parse;
 pub mod preview;
 pub mod report;
@@ -278,17 +277,14 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     timings.media = lap();
 
     let ids::Assignment {
+        cards: assigned,
         removed,
         kept,
         diagnostics: id_diagnostics,
-        ..
-    } = ids::assign_into(
-        &keys,
-        old_lock.as_ref(),
-        &built_files,
-        options.now,
-        &mut IdsIntoNotes(&mut out.notes),
-    );
+    } = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
+    for (note, ids) in out.notes.iter_mut().zip(assigned) {
+        note.ids = ids;
+    }
     out.diagnostics.extend(id_diagnostics);
     out.diagnostics
         .sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -338,19 +334,6 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     }
     out.timings = timings;
     Ok(out)
-}
-
-/// The id stage's results, put in the notes themselves.
-struct IdsIntoNotes<'a>(&'a mut [Note]);
-
-impl ids::Sink for IdsIntoNotes<'_> {
-    fn put(&mut self, i: usize, assigned: ids::Assigned) {
-        self.0[i].ids = assigned;
-    }
-
-    fn guid(&self, i: usize) -> &str {
-        &self.0[i].ids.guid
-    }
 }
 
 /// The cards of the vault notes that share a deck with the notes built but are not
