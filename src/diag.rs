@@ -101,3 +101,24 @@ impl fmt::Display for Diagnostic {
         Ok(())
     }
 }
+/// `--strict`: every warning as an error, shown with its source line.
+pub fn all_errors(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut texts: std::collections::BTreeMap<PathBuf, Option<String>> = Default::default();
+    diagnostics
+        .into_iter()
+        .map(|d| {
+            let text = texts
+                .entry(d.path.clone())
+                .or_insert_with(|| std::fs::read_to_string(&d.path).ok());
+            let line = text
+                .as_deref()
+                .and_then(|t| t.lines().nth(d.line.checked_sub(1)?))
+                .map(str::to_string);
+            Diagnostic {
+                severity: Severity::Error,
+                source_line: line,
+                ..d
+            }
+        })
+        .collect()
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use walkdir::WalkDir;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 use crate::parse::FileMeta;
 
 /// A note file to read.
@@ -30,6 +30,51 @@ fn is_markdown(path: &Path) -> bool {
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.to_str()
         .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+}
+
+/// The load stage: the files the inputs name (see [`paths`]), and the warnings about
+/// them; an error if any input cannot be read, or none holds a note file.
+pub fn files(inputs: &[PathBuf]) -> Result<(Vec<NoteFile>, Vec<Diagnostic>), crate::Error> {
+    let (files, problems) = paths(inputs);
+    if problems.iter().any(|d| d.severity == Severity::Error) {
+        return Err(crate::Error::Invalid(problems));
+    }
+    if files.is_empty() {
+        return Err(crate::Error::NoNotes {
+            path: inputs.first().cloned().unwrap_or_default(),
+        });
+    }
+    Ok((files, problems))
+}
+
+/// Each file as the lock names it: its path relative to the lock's folder,
+/// `/`-separated (with `..` when the file is outside it), the same whichever input
+/// named the file; its name under its input if either cannot be found.
+pub fn lock_names(files: &[NoteFile], lock_path: &Path) -> Vec<Arc<str>> {
+    let lock_dir = crate::temp::folder_of(lock_path).canonicalize().ok();
+    files
+        .iter()
+        .map(|file| {
+            lock_relative(lock_dir.as_deref(), &file.path)
+                .unwrap_or_else(|| file.name.clone())
+                .into()
+        })
+        .collect()
+}
+
+fn lock_relative(lock_dir: Option<&Path>, file: &Path) -> Option<String> {
+    let file = file.canonicalize().ok()?;
+    let base: Vec<_> = lock_dir?.components().collect();
+    let target: Vec<_> = file.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let parts: Vec<String> = std::iter::repeat_n("..".to_string(), base.len() - common)
+        .chain(
+            target[common..]
+                .iter()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+        )
+        .collect();
+    Some(parts.join("/"))
 }
 
 /// The files the inputs name, in order: each input in turn, a folder's files sorted by

@@ -58,6 +58,24 @@ pub struct EntryRef<'a> {
     pub mod_secs: i64,
 }
 
+impl<'a> EntryRef<'a> {
+    /// The entry of a note this build made, from the note and its key.
+    pub fn of(note: &'a crate::Note, key: &'a crate::ids::CardKey) -> EntryRef<'a> {
+        EntryRef {
+            guid: &note.ids.guid,
+            file: &key.file,
+            deck: &key.deck,
+            context: &key.context,
+            term: &key.term,
+            definition: key.definition,
+            content: key.content,
+            note_id: note.ids.note_id,
+            card_ids: &note.ids.card_ids,
+            mod_secs: note.ids.mod_secs,
+        }
+    }
+}
+
 impl Entry {
     pub fn as_ref(&self) -> EntryRef<'_> {
         EntryRef {
@@ -131,6 +149,19 @@ pub struct NotetypeEntry {
     pub hash: String,
     #[serde(rename = "mod")]
     pub mod_secs: i64,
+}
+
+impl NotetypeEntry {
+    /// The note type this build writes, given the lock's: the same `mod` while its hash
+    /// (templates and CSS) is unchanged, else a newer one (never older than the lock's).
+    pub fn for_build(old: Option<&Lock>, hash: String, now: i64) -> NotetypeEntry {
+        let mod_secs = match old {
+            Some(l) if l.notetype.hash == hash => l.notetype.mod_secs,
+            Some(l) => now.max(l.notetype.mod_secs.saturating_add(1)),
+            None => now,
+        };
+        NotetypeEntry { hash, mod_secs }
+    }
 }
 
 /// The whole lock file.

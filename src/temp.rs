@@ -47,6 +47,11 @@ pub fn persist(tmp: tempfile::NamedTempFile, target: &Path) -> std::io::Result<(
     tmp.persist(target).map(drop).map_err(|e| e.error)
 }
 
+/// Removes the temporary files a killed build left beside `file`.
+pub fn sweep_beside(file: &Path) -> usize {
+    sweep(&folder_of(file))
+}
+
 /// Removes the temporary files in `dir` left by processes that no longer run.
 /// Returns how many were removed.
 pub fn sweep(dir: &Path) -> usize {

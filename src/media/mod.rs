@@ -37,8 +37,40 @@ pub type MediaFiles = BTreeMap<String, Vec<u8>>;
 /// Largest local image bundled: Anki's sync and media check skip files over 100 MiB.
 pub const MAX_LOCAL_BYTES: u64 = 100 * 1024 * 1024;
 
+/// The media stage: every remote image downloaded (or taken from the cache), then each
+/// note's images resolved, in the notes' order (media names and warnings follow it),
+/// and put in place of their placeholders.
+pub fn resolve_all(
+    per_file: &mut [crate::notes::FileNotes],
+    options: &crate::Options,
+) -> (MediaFiles, Vec<Diagnostic>) {
+    let cache_dir = options.cache_dir.clone().unwrap_or_else(cache::default_dir);
+    let progress = options
+        .progress
+        .map(|f| move |done: usize, total: usize| f(done, total));
+    let pending = per_file.iter().flat_map(|f| &f.pending);
+    let remote = fetch::fetch_all(
+        &remote_urls(pending.flat_map(|(_, images)| images)),
+        &fetch::FetchOptions {
+            offline: options.offline,
+            cache: cache::Cache::new(&cache_dir),
+            progress: progress
+                .as_ref()
+                .map(|p| p as &(dyn Fn(usize, usize) + Sync)),
+        },
+    );
+    let mut resolver = Resolver::new(remote);
+    for file in per_file {
+        for (i, images) in std::mem::take(&mut file.pending) {
+            let (resolved, names) = resolver.resolve(&images);
+            crate::notes::fill_images(&mut file.notes[i], &mut file.keys[i], &resolved, names);
+        }
+    }
+    (resolver.files, resolver.diagnostics)
+}
+
 /// Every remote (http/https) image URL the cards reference, sorted, each once.
-pub fn remote_urls<'a>(images: impl IntoIterator<Item = &'a ImageRef>) -> Vec<String> {
+fn remote_urls<'a>(images: impl IntoIterator<Item = &'a ImageRef>) -> Vec<String> {
     let urls: std::collections::BTreeSet<String> = images
         .into_iter()
         .map(|i| i.src.trim())
@@ -54,9 +86,9 @@ fn is_remote(src: &str) -> bool {
 }
 
 /// Resolves every image of the cards; returns, per card, the final `src` of each image.
-pub struct Resolver {
-    pub files: MediaFiles,
-    pub diagnostics: Vec<Diagnostic>,
+struct Resolver {
+    files: MediaFiles,
+    diagnostics: Vec<Diagnostic>,
     /// Remote images, fetched beforehand.
     remote: BTreeMap<String, Result<Fetched, FetchError>>,
     /// Each local path read once.
@@ -68,7 +100,7 @@ pub struct Resolver {
 
 impl Resolver {
     /// A resolver using these fetched remote images.
-    pub fn new(remote: BTreeMap<String, Result<Fetched, FetchError>>) -> Self {
+    fn new(remote: BTreeMap<String, Result<Fetched, FetchError>>) -> Self {
         Resolver {
             files: MediaFiles::new(),
             diagnostics: Vec::new(),
@@ -81,7 +113,7 @@ impl Resolver {
 
     /// What each of a card's images becomes, in placeholder order, and the media file
     /// names among them.
-    pub fn resolve(&mut self, images: &[ImageRef]) -> (Vec<Resolved>, Vec<String>) {
+    fn resolve(&mut self, images: &[ImageRef]) -> (Vec<Resolved>, Vec<String>) {
         let mut resolved = Vec::with_capacity(images.len());
         let mut names = Vec::new();
         for image in images {
