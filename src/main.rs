@@ -265,125 +265,126 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
-    // Not locked for the whole run: the progress bar writes from worker threads.
-    let stderr = &mut std::io::stderr();
     match cli.command {
         Command::Build {
             notes,
             package,
             timings,
-        } => {
-            let (mut options, output) = package.resolve(notes)?;
-            if std::io::stderr().is_terminal() {
-                options.progress = Some(show_progress);
-            }
-            if output.is_dir() {
-                return Err(Error::Write {
-                    path: output,
-                    source: std::io::Error::other("is a folder; give a file name, like deck.apkg"),
-                });
-            }
-            let (summary, extracted) = build(&options, &output)?;
-            print_build(&summary, &extracted, timings);
-            // The process ends here: freeing hundreds of thousands of strings one by one
-            // would only cost time.
-            std::mem::forget(extracted);
-        }
-        Command::Watch { notes, package } => {
-            let (options, output) = package.resolve(notes)?;
-            let stop = Arc::new(AtomicBool::new(false));
-            let flag = stop.clone();
-            // Ctrl-C (SIGINT) asks the loop to stop between builds; a build in progress
-            // finishes (it is atomic anyway).
-            let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-            let _ = writeln!(
-                stderr,
-                "watching {} (Ctrl-C to stop)",
-                describe(&options.inputs)
-            );
-            notes2anki::watch::watch(&options, &output, &stop, &now, &mut |result| match result {
-                Ok((summary, extracted)) => print_build(&summary, &extracted, false),
-                Err(err) => {
-                    eprintln!("{err}");
-                    eprintln!("the last good package stays in place; waiting for the next save");
-                }
-            })?;
-            let _ = writeln!(stderr, "stopped");
-        }
+        } => run_build(notes, package, timings),
+        Command::Watch { notes, package } => run_watch(notes, package),
         Command::Preview {
             notes,
             output,
             offline,
-        } => {
-            let options = notes.options(offline)?;
-            let output =
-                output.unwrap_or_else(|| default_output(&options.inputs).with_extension("html"));
-            let extracted = extract(&options)?;
-            for d in &extracted.diagnostics {
-                let _ = writeln!(stderr, "{d}");
-            }
-            let page =
-                notes2anki::preview::render(&extracted.notes, &extracted.media, &options.extra_css);
-            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-                    path: output.clone(),
-                    source,
-                })?;
-            }
-            notes2anki::temp::write_atomically(&output, page.as_bytes()).map_err(|source| {
-                Error::Write {
-                    path: output.clone(),
-                    source,
-                }
-            })?;
-            let _ = writeln!(
-                stderr,
-                "wrote {}: {} to look at in a browser",
-                output.display(),
-                plural(extracted.notes.len(), "note")
-            );
+        } => run_preview(notes, output, offline),
+        Command::Check { notes, offline } => run_check(notes, offline),
+        Command::Cards { notes } => run_cards(notes),
+    }
+}
+
+fn run_build(notes: NotesArgs, package: PackageArgs, timings: bool) -> Result<(), Error> {
+    let (mut options, output) = package.resolve(notes)?;
+    if std::io::stderr().is_terminal() {
+        options.progress = Some(show_progress);
+    }
+    if output.is_dir() {
+        return Err(Error::Write {
+            path: output,
+            source: std::io::Error::other("is a folder; give a file name, like deck.apkg"),
+        });
+    }
+    let (summary, extracted) = build(&options, &output)?;
+    print_build(&summary, &extracted, timings);
+    // The process ends here: freeing hundreds of thousands of strings one by one
+    // would only cost time.
+    std::mem::forget(extracted);
+    Ok(())
+}
+
+fn run_watch(notes: NotesArgs, package: PackageArgs) -> Result<(), Error> {
+    let (options, output) = package.resolve(notes)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    // Ctrl-C (SIGINT) asks the loop to stop between builds; a build in progress
+    // finishes (it is atomic anyway).
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    eprintln!("watching {} (Ctrl-C to stop)", describe(&options.inputs));
+    notes2anki::watch::watch(&options, &output, &stop, &now, &mut |result| match result {
+        Ok((summary, extracted)) => print_build(&summary, &extracted, false),
+        Err(err) => {
+            eprintln!("{err}");
+            eprintln!("the last good package stays in place; waiting for the next save");
         }
-        Command::Check { notes, offline } => {
-            let options = notes.options(offline)?;
-            let extracted = extract(&options)?;
-            for d in &extracted.diagnostics {
-                let _ = writeln!(stderr, "{d}");
-            }
-            let _ = write!(stderr, "{}", extracted.report.render());
-            let _ = writeln!(
-                stderr,
-                "checked: {}, {}, no errors (nothing written)",
-                plural(extracted.notes.len(), "note"),
-                plural(extracted.diagnostics.len(), "warning"),
-            );
-        }
-        Command::Cards { notes } => {
-            let options = notes.options(true)?;
-            let extracted = extract(&options)?;
-            let mut stdout = std::io::stdout().lock();
-            for note in &extracted.notes {
-                let line = CardLine {
-                    guid: &note.ids.guid,
-                    deck: note.deck(),
-                    term: note.term(),
-                    definition: note.definition(),
-                    context: note.context(),
-                    tags: note.tags(),
-                    location: note.location.to_string(),
-                    media: &note.media,
-                    reverse: note.reverse,
-                };
-                let json = serde_json::to_string(&line).unwrap_or_default();
-                if writeln!(stdout, "{json}").is_err() {
-                    break; // the reader went away (`| head`)
-                }
-            }
-            for d in &extracted.diagnostics {
-                let _ = writeln!(stderr, "{d}");
-            }
+    })?;
+    eprintln!("stopped");
+    Ok(())
+}
+
+fn run_preview(notes: NotesArgs, output: Option<PathBuf>, offline: bool) -> Result<(), Error> {
+    let options = notes.options(offline)?;
+    let output = output.unwrap_or_else(|| default_output(&options.inputs).with_extension("html"));
+    let extracted = extract(&options)?;
+    print_diagnostics(&extracted);
+    let page = notes2anki::preview::render(&extracted.notes, &extracted.media, &options.extra_css);
+    let write_error = |source| Error::Write {
+        path: output.clone(),
+        source,
+    };
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(write_error)?;
+    }
+    notes2anki::temp::write_atomically(&output, page.as_bytes()).map_err(write_error)?;
+    eprintln!(
+        "wrote {}: {} to look at in a browser",
+        output.display(),
+        plural(extracted.notes.len(), "note")
+    );
+    Ok(())
+}
+
+fn run_check(notes: NotesArgs, offline: bool) -> Result<(), Error> {
+    let options = notes.options(offline)?;
+    let extracted = extract(&options)?;
+    print_diagnostics(&extracted);
+    eprint!("{}", extracted.report.render());
+    eprintln!(
+        "checked: {}, {}, no errors (nothing written)",
+        plural(extracted.notes.len(), "note"),
+        plural(extracted.diagnostics.len(), "warning"),
+    );
+    Ok(())
+}
+
+fn run_cards(notes: NotesArgs) -> Result<(), Error> {
+    let options = notes.options(true)?;
+    let extracted = extract(&options)?;
+    let mut stdout = std::io::stdout().lock();
+    for note in &extracted.notes {
+        let line = CardLine {
+            guid: &note.ids.guid,
+            deck: note.deck(),
+            term: note.term(),
+            definition: note.definition(),
+            context: note.context(),
+            tags: note.tags(),
+            location: note.location.to_string(),
+            media: &note.media,
+            reverse: note.reverse,
+        };
+        let json = serde_json::to_string(&line).unwrap_or_default();
+        if writeln!(stdout, "{json}").is_err() {
+            break; // the reader went away (`| head`)
         }
     }
+    print_diagnostics(&extracted);
     Ok(())
+}
+
+fn print_diagnostics(extracted: &notes2anki::Extracted) {
+    let stderr = &mut std::io::stderr();
+    for d in &extracted.diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
 }
 
 fn main() -> ExitCode {

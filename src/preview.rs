@@ -1,7 +1,7 @@
 //! `preview`: one self-contained HTML page with every card's front and back, rendered
 //! with the note type's own templates and CSS, images inlined, grouped by deck and section.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use base64::Engine;
@@ -11,69 +11,53 @@ use crate::media::MediaFiles;
 use crate::parse::escape_attr as escape;
 use crate::Note;
 
+/// The page's own style, after the note type's CSS.
+const PAGE_CSS: &str = r#"body { margin: 0; background: #eaeef2; font-family: system-ui, sans-serif; }
+body.dark { background: #010409; color: #e6edf3; }
+header { position: sticky; top: 0; z-index: 1; padding: 0.6em 1em; background: #24292f; color: #fff;
+  display: flex; gap: 1em; align-items: center; flex-wrap: wrap; }
+header button { font: inherit; }
+main { padding: 0.5em 1em 3em; max-width: 72em; margin: 0 auto; }
+h2.deck { margin: 1.2em 0 0.3em; }
+h3.section { margin: 1em 0 0.4em; color: #57606a; }
+body.dark h3.section { color: #9198a1; }
+.n2a-pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.6em; margin: 0 0 0.9em; align-items: start; }
+.n2a-side { border: 1px solid #d0d7de; border-radius: 8px; overflow: hidden; background: #fff; }
+body.dark .n2a-side { border-color: #30363d; background: #0d1117; }
+.n2a-side > .label { font: 12px ui-monospace, monospace; padding: 0.3em 0.6em; background: #f6f8fa; color: #57606a; }
+body.dark .n2a-side > .label { background: #161b22; color: #9198a1; }
+.n2a-side > .card { padding: 0.6em 0.8em; }
+@media (max-width: 700px) { .n2a-pair { grid-template-columns: 1fr; } main { padding: 0.3em; } }"#;
+
+/// Light or dark (the system's choice first; the button flips it; dark uses the note
+/// type's own night-mode rules, as Anki does), and, once everything has loaded, what
+/// the page holds in data attributes (for a quick check, and for tests).
+const PAGE_SCRIPT: &str = r#"<script>
+(function () {
+  var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+  function apply() {
+    document.body.classList.toggle('dark', dark);
+    document.querySelectorAll('.card').forEach(function (c) { c.classList.toggle('nightMode', dark); });
+  }
+  document.getElementById('theme').addEventListener('click', function () { dark = !dark; apply(); });
+  apply();
+  window.addEventListener('load', function () {
+    var imgs = Array.prototype.slice.call(document.images);
+    var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+    document.documentElement.dataset.cards = document.querySelectorAll('.n2a-pair').length;
+    document.documentElement.dataset.images = imgs.length;
+    document.documentElement.dataset.broken = broken.map(function (i) { return i.getAttribute('src'); }).join(' ');
+    document.documentElement.dataset.overflow = document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no';
+  });
+})();
+</script>"#;
+
 /// The page for these notes (and the media they reference).
 pub fn render(notes: &[Note], media: &MediaFiles, extra_css: &str) -> String {
     let mut page = String::with_capacity(notes.len() * 2048 + 16384);
-    let _ = write!(
-        page,
-        r#"<!DOCTYPE html>
-<html lang="und">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>notes2anki preview — {count} cards</title>
-<style>
-{css}
-body {{ margin: 0; background: #eaeef2; font-family: system-ui, sans-serif; }}
-body.dark {{ background: #010409; color: #e6edf3; }}
-header {{ position: sticky; top: 0; z-index: 1; padding: 0.6em 1em; background: #24292f; color: #fff;
-  display: flex; gap: 1em; align-items: center; flex-wrap: wrap; }}
-header button {{ font: inherit; }}
-main {{ padding: 0.5em 1em 3em; max-width: 72em; margin: 0 auto; }}
-h2.deck {{ margin: 1.2em 0 0.3em; }}
-h3.section {{ margin: 1em 0 0.4em; color: #57606a; }}
-body.dark h3.section {{ color: #9198a1; }}
-.n2a-pair {{ display: grid; grid-template-columns: 1fr 1fr; gap: 0.6em; margin: 0 0 0.9em; align-items: start; }}
-.n2a-side {{ border: 1px solid #d0d7de; border-radius: 8px; overflow: hidden; background: #fff; }}
-body.dark .n2a-side {{ border-color: #30363d; background: #0d1117; }}
-.n2a-side > .label {{ font: 12px ui-monospace, monospace; padding: 0.3em 0.6em; background: #f6f8fa; color: #57606a; }}
-body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
-.n2a-side > .card {{ padding: 0.6em 0.8em; }}
-@media (max-width: 700px) {{ .n2a-pair {{ grid-template-columns: 1fr; }} main {{ padding: 0.3em; }} }}
-</style>
-</head>
-<body>
-<header><strong>notes2anki preview</strong><span>{count} cards in {decks}</span>
-<button id="theme" type="button">light / dark</button></header>
-<main>
-"#,
-        css = notetype::css(extra_css),
-        count = notes
-            .iter()
-            .map(|n| n.ids.card_ids.len().max(1))
-            .sum::<usize>(),
-        decks = match notes
-            .iter()
-            .map(|n| n.deck())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-        {
-            1 => "1 deck".to_string(),
-            n => format!("{n} decks"),
-        },
-    );
-    // Group by deck, then section (the Source field without the file), keeping note order.
-    let mut groups: BTreeMap<&str, Vec<(&str, Vec<&Note>)>> = BTreeMap::new();
-    for note in notes {
-        let sections = groups.entry(note.deck()).or_default();
-        let section = note.source().split_once(" › ").map_or("", |(_, s)| s);
-        match sections.last_mut() {
-            Some((last, list)) if *last == section => list.push(note),
-            _ => sections.push((section, vec![note])),
-        }
-    }
+    head(&mut page, notes, extra_css);
     let inlined = inline_media(media);
-    for (deck, sections) in &groups {
+    for (deck, sections) in &groups(notes) {
         let _ = writeln!(page, "<h2 class=\"deck\">{}</h2>", escape(deck));
         for (section, list) in sections {
             if !section.is_empty() {
@@ -85,35 +69,55 @@ body.dark .n2a-side > .label {{ background: #161b22; color: #9198a1; }}
             }
         }
     }
-    page.push_str(
-        r#"</main>
-<script>
-// Light or dark: the system's choice first; the button flips it. Dark uses the note
-// type's own night-mode rules, as Anki does.
-(function () {
-  var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
-  function apply() {
-    document.body.classList.toggle('dark', dark);
-    document.querySelectorAll('.card').forEach(function (c) { c.classList.toggle('nightMode', dark); });
-  }
-  document.getElementById('theme').addEventListener('click', function () { dark = !dark; apply(); });
-  apply();
-  // Once everything has loaded, say so on the page (for a quick check, and for tests).
-  window.addEventListener('load', function () {
-    var imgs = Array.prototype.slice.call(document.images);
-    var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
-    document.documentElement.dataset.cards = document.querySelectorAll('.n2a-pair').length;
-    document.documentElement.dataset.images = imgs.length;
-    document.documentElement.dataset.broken = broken.map(function (i) { return i.getAttribute('src'); }).join(' ');
-    document.documentElement.dataset.overflow = document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no';
-  });
-})();
-</script>
-</body>
-</html>
-"#,
-    );
+    let _ = write!(page, "</main>\n{PAGE_SCRIPT}\n</body>\n</html>\n");
     page
+}
+
+fn head(page: &mut String, notes: &[Note], extra_css: &str) {
+    let count: usize = notes.iter().map(|n| n.ids.card_ids.len().max(1)).sum();
+    let decks = notes
+        .iter()
+        .map(|n| n.deck())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let decks = match decks {
+        1 => "1 deck".to_string(),
+        n => format!("{n} decks"),
+    };
+    let css = notetype::css(extra_css);
+    let _ = write!(
+        page,
+        r#"<!DOCTYPE html>
+<html lang="und">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>notes2anki preview — {count} cards</title>
+<style>
+{css}
+{PAGE_CSS}
+</style>
+</head>
+<body>
+<header><strong>notes2anki preview</strong><span>{count} cards in {decks}</span>
+<button id="theme" type="button">light / dark</button></header>
+<main>
+"#
+    );
+}
+
+/// The notes by deck, then section (the Source field without the file), in their order.
+fn groups(notes: &[Note]) -> BTreeMap<&str, Vec<(&str, Vec<&Note>)>> {
+    let mut groups: BTreeMap<&str, Vec<(&str, Vec<&Note>)>> = BTreeMap::new();
+    for note in notes {
+        let sections = groups.entry(note.deck()).or_default();
+        let section = note.source().split_once(" › ").map_or("", |(_, s)| s);
+        match sections.last_mut() {
+            Some((last, list)) if *last == section => list.push(note),
+            _ => sections.push((section, vec![note])),
+        }
+    }
+    groups
 }
 
 fn card_pair(page: &mut String, note: &Note, inlined: &BTreeMap<&str, String>) {

@@ -52,35 +52,7 @@ pub fn watch(
         ignored.push(absolute(cache));
     }
     let (tx, rx) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
-            let _ = tx.send(event);
-        }
-    })
-    .map_err(|e| Error::Read {
-        path: options.inputs.first().cloned().unwrap_or_default(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    for input in &options.inputs {
-        let watched = if input.is_dir() {
-            input.clone()
-        } else {
-            input
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-        };
-        let watched = if watched.as_os_str().is_empty() {
-            PathBuf::from(".")
-        } else {
-            watched
-        };
-        watcher
-            .watch(&watched, RecursiveMode::Recursive)
-            .map_err(|e| Error::Read {
-                path: watched.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-    }
+    let _watcher = watch_inputs(&options.inputs, tx)?; // watching stops when it is dropped
     on_build(build_now());
     while !stop.load(Ordering::SeqCst) {
         let Ok(event) = rx.recv_timeout(Duration::from_millis(100)) else {
@@ -104,6 +76,35 @@ pub fn watch(
         on_build(build_now());
     }
     Ok(())
+}
+
+/// A watcher sending every change under the inputs (the folder of an input file).
+fn watch_inputs(
+    inputs: &[PathBuf],
+    tx: mpsc::Sender<notify::Event>,
+) -> Result<notify::RecommendedWatcher, Error> {
+    let watch_error = |path: &Path, e: notify::Error| Error::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let first = inputs.first().cloned().unwrap_or_default();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event {
+            let _ = tx.send(event);
+        }
+    })
+    .map_err(|e| watch_error(&first, e))?;
+    for input in inputs {
+        let watched = if input.is_dir() {
+            input.clone()
+        } else {
+            crate::temp::folder_of(input)
+        };
+        watcher
+            .watch(&watched, RecursiveMode::Recursive)
+            .map_err(|e| watch_error(&watched, e))?;
+    }
+    Ok(watcher)
 }
 
 fn is_change(event: &notify::Event, ignored: &[PathBuf]) -> bool {

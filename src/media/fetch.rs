@@ -73,12 +73,15 @@ pub fn fetch_all(
     results.into_inner().unwrap_or_default()
 }
 
+/// A cached copy whose bytes are still an image: its validators, bytes and extension.
+type CachedCopy = (Meta, Vec<u8>, &'static str);
+
 fn fetch_one(
     agent: &ureq::Agent,
     url: &str,
     options: &FetchOptions<'_>,
 ) -> Result<Fetched, FetchError> {
-    let cached = options.cache.load(url).and_then(|(meta, bytes)| {
+    let cached: Option<CachedCopy> = options.cache.load(url).and_then(|(meta, bytes)| {
         let ext = sniff(&bytes)?;
         Some((meta, bytes, ext))
     });
@@ -92,69 +95,27 @@ fn fetch_one(
     if options.offline {
         return from_cache(None).ok_or_else(|| "not in the cache, and --offline is set".into());
     }
-    let mut request = agent.get(url);
-    if let Some((meta, _, _)) = &cached {
-        if let Some(etag) = &meta.etag {
-            request = request.header("If-None-Match", etag);
-        }
-        if let Some(date) = &meta.last_modified {
-            request = request.header("If-Modified-Since", date);
-        }
-    }
-    let mut response = match request.call() {
+    let mut response = match conditional_get(agent, url, cached.as_ref()).call() {
         Ok(response) => response,
         // Unreachable (offline, server down): the cached copy is the best there is.
         Err(err) => return from_cache(None).ok_or_else(|| describe(&err)),
     };
-    let status = response.status().as_u16();
-    if status == 304 {
+    let status = response.status();
+    if status.as_u16() == 304 {
         if let Some(hit) = from_cache(None) {
             return Ok(hit);
         }
     }
-    if status != 200 {
+    if status.as_u16() != 200 {
         let reason = format!(
-            "HTTP {status} {}",
-            response.status().canonical_reason().unwrap_or("")
-        )
-        .trim_end()
-        .to_string();
+            "HTTP {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        let reason = reason.trim_end().to_string();
         return from_cache(Some(reason.clone())).ok_or(reason);
     }
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let meta = Meta {
-        url: url.to_string(),
-        etag: header("etag"),
-        last_modified: header("last-modified"),
-    };
-    let content_type = header("content-type").unwrap_or_default();
-    let bytes = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BYTES)
-        .read_to_vec()
-        .map_err(|err| match err {
-            ureq::Error::BodyExceedsLimit(_) => {
-                format!("larger than {} MiB", MAX_BYTES / (1024 * 1024))
-            }
-            other => describe(&other),
-        })?;
-    let Some(ext) = sniff(&bytes) else {
-        return Err(format!(
-            "not an image (served as `{}`)",
-            if content_type.is_empty() {
-                "no type"
-            } else {
-                &content_type
-            }
-        ));
-    };
+    let (meta, bytes, ext) = read_image(url, &mut response)?;
     // A cache that cannot be written only costs the next build a download.
     let _ = options.cache.store(&meta, &bytes);
     Ok(Fetched {
@@ -162,6 +123,58 @@ fn fetch_one(
         ext,
         stale: None,
     })
+}
+
+/// A GET of `url`, conditional on the cached copy's validators when there is one.
+fn conditional_get(
+    agent: &ureq::Agent,
+    url: &str,
+    cached: Option<&CachedCopy>,
+) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+    let mut request = agent.get(url);
+    if let Some((meta, _, _)) = cached {
+        if let Some(etag) = &meta.etag {
+            request = request.header("If-None-Match", etag);
+        }
+        if let Some(date) = &meta.last_modified {
+            request = request.header("If-Modified-Since", date);
+        }
+    }
+    request
+}
+
+/// A 200 response's body, if it is an image of at most `MAX_BYTES`, with the
+/// validators to cache it by.
+fn read_image(
+    url: &str,
+    response: &mut ureq::http::Response<ureq::Body>,
+) -> Result<CachedCopy, FetchError> {
+    let header = |name: &str| {
+        let value = response.headers().get(name)?;
+        value.to_str().ok().map(str::to_string)
+    };
+    let meta = Meta {
+        url: url.to_string(),
+        etag: header("etag"),
+        last_modified: header("last-modified"),
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let body = response.body_mut().with_config().limit(MAX_BYTES);
+    let bytes = body.read_to_vec().map_err(|err| match err {
+        ureq::Error::BodyExceedsLimit(_) => {
+            format!("larger than {} MiB", MAX_BYTES / (1024 * 1024))
+        }
+        other => describe(&other),
+    })?;
+    let Some(ext) = sniff(&bytes) else {
+        let served = if content_type.is_empty() {
+            "no type"
+        } else {
+            &content_type
+        };
+        return Err(format!("not an image (served as `{served}`)"));
+    };
+    Ok((meta, bytes, ext))
 }
 
 fn describe(err: &ureq::Error) -> String {

@@ -54,6 +54,35 @@ pub(super) struct Walker<'a> {
     too_deep: bool,
 }
 
+/// The `#` heading that names the deck (by its event index), and the file's title: the
+/// heading's text, or the file's name. In a vault, a note's title is its file name:
+/// `# About` is a section there, and a first `# Hashing` in `Hashing.md` only repeats
+/// the title.
+fn deck_heading_and_title(file: &FileMeta, events: &[Spanned<'_>]) -> (Option<usize>, Arc<str>) {
+    let in_vault = file.vault_deck.is_some();
+    let h1_text = |i: usize| normalize(&plain_text(&events[i + 1..matching_end(events, i)]));
+    let first_h1 = events.iter().position(|(e, _)| {
+        matches!(
+            e,
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            })
+        )
+    });
+    let deck_heading = match first_h1 {
+        Some(i) if in_vault => Some(i).filter(|&i| h1_text(i) == file.stem),
+        found => found,
+    };
+    let title: Arc<str> = deck_heading
+        .filter(|_| !in_vault)
+        .map(h1_text)
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| file.stem.clone())
+        .into();
+    (deck_heading, title)
+}
+
 impl<'a> Walker<'a> {
     pub(super) fn new(
         source: &'a Source,
@@ -61,30 +90,12 @@ impl<'a> Walker<'a> {
         hidden: &'a Hidden<'a>,
         events: &'a [Spanned<'a>],
     ) -> Self {
-        let in_vault = file.vault_deck.is_some();
-        let h1_text = |i: usize| normalize(&plain_text(&events[i + 1..matching_end(events, i)]));
-        let first_h1 = events.iter().position(|(e, _)| {
-            matches!(
-                e,
-                Event::Start(Tag::Heading {
-                    level: HeadingLevel::H1,
-                    ..
-                })
-            )
-        });
-        // In a vault, a note's title is its file name: `# About` is a section there, and
-        // a first `# Hashing` in `Hashing.md` only repeats the title.
-        let deck_heading = match first_h1 {
-            Some(i) if in_vault => Some(i).filter(|&i| h1_text(i) == file.stem),
-            found => found,
-        };
-        let title: Arc<str> = deck_heading
-            .filter(|_| !in_vault)
-            .map(h1_text)
-            .filter(|d| !d.is_empty())
-            .unwrap_or_else(|| file.stem.clone())
-            .into();
+        let (deck_heading, title) = deck_heading_and_title(file, events);
         let deck = file.vault_deck.as_deref().map_or(title.clone(), Arc::from);
+        // Room for a card per item or term (so the list is not grown by doubling).
+        let items = events
+            .iter()
+            .filter(|(e, _)| matches!(e, Event::Start(Tag::Item | Tag::DefinitionListTitle)));
         let mut walker = Walker {
             source,
             hidden,
@@ -99,14 +110,7 @@ impl<'a> Walker<'a> {
             place: Arc::from(Vec::new()),
             // Room for a card per item or term (so the list is not grown by doubling).
             parsed: Parsed {
-                cards: Vec::with_capacity(
-                    events
-                        .iter()
-                        .filter(|(e, _)| {
-                            matches!(e, Event::Start(Tag::Item | Tag::DefinitionListTitle))
-                        })
-                        .count(),
-                ),
+                cards: Vec::with_capacity(items.count()),
                 diagnostics: Vec::new(),
             },
             used_images: BTreeSet::new(),
