@@ -13,9 +13,9 @@ pub struct Timings {
     pub media: Duration,
     /// Guids, ids and the change report.
     pub ids: Duration,
-    /// Making the collection's pages (not counting waits for the zip thread).
+    /// Writing the collection through SQLite, into a temporary file.
     pub sqlite: Duration,
-    /// Compressing them into the zip, on its own thread.
+    /// Compressing it and the media into the zip.
     pub zip: Duration,
     /// Writing the lock file, on its own thread, and putting it in place.
     pub lock: Duration,

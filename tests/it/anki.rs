@@ -739,9 +739,8 @@ fn long_notes_and_numeric_terms_reach_anki_whole() {
     if skipped("long_notes_and_numeric_terms_reach_anki_whole") {
         return;
     }
-    // The collection's pages are written by notes2anki itself: rows longer than a page
-    // continue on overflow pages (one, several, dozens), and a first field that reads as
-    // a number is stored as one, as SQLite would.
+    // Rows longer than a page continue on overflow pages (one, several, dozens), and a
+    // first field that reads as a number is stored as one (`sfld` is declared integer).
     let mut md = String::from("# Long\n\n");
     for (term, repeat) in [("一頁", 1_500), ("数頁", 6_000), ("多頁", 60_000)] {
         md.push_str(&format!("- {term}: {}\n", "長い定義。".repeat(repeat / 5)));
