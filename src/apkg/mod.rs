@@ -22,14 +22,14 @@ const DEFLATE_LEVEL: i64 = 1;
 
 /// A deck of the package.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deck {
+struct Deck {
     pub id: i64,
     pub name: String,
 }
 
 /// A deck id from its name: Anki matches decks by name, so the id only needs to be
 /// stable and distinct (never 1, the Default deck).
-pub fn deck_id(name: &str) -> i64 {
+fn deck_id(name: &str) -> i64 {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(name.as_bytes());
     let mut n = 0i64;
@@ -41,7 +41,7 @@ pub fn deck_id(name: &str) -> i64 {
 
 /// Each note's deck id, and every deck the notes are in with its parents (so every
 /// client shows the hierarchy the same way), sorted by name.
-pub fn decks(notes: &[Note]) -> (Vec<i64>, Vec<Deck>) {
+fn decks(notes: &[Note]) -> (Vec<i64>, Vec<Deck>) {
     let mut ids: BTreeMap<&str, i64> = BTreeMap::new();
     let deck_ids = notes
         .iter()

@@ -478,7 +478,7 @@ fn duplicate_warning(card: &CardKey, kept_at: &Location) -> Diagnostic {
 }
 
 /// `deck › context` (or just the deck), to say where a moved card was.
-pub fn place(deck: &str, context: &str) -> String {
+fn place(deck: &str, context: &str) -> String {
     if context.is_empty() {
         deck.to_string()
     } else {
