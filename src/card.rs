@@ -53,6 +53,9 @@ pub struct Card {
     /// Terms (or shortened prose) of the items above the card, outermost first.
     pub context: Vec<String>,
     pub term_html: String,
+    /// A quiz card's options, shown below its question on the front (not part of its
+    /// identity); empty for other cards.
+    pub options_html: String,
     /// The term as plain text: markup removed, white space collapsed.
     pub term_text: String,
     pub definition_html: String,

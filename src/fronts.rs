@@ -184,8 +184,9 @@ fn with_place(shown: &str, context: &str) -> String {
 fn set_context(note: &mut Note, key: &mut CardKey, context: String) {
     key.context = context;
     let field = note::strip_controls(crate::parse::escape_attr(&key.context));
-    let (term, definition) = (note.term().to_string(), note.definition().to_string());
-    note.set_text([&term, &definition, &field]);
+    let (term, options) = (note.question().to_string(), note.options().to_string());
+    let definition = note.definition().to_string();
+    note.set_text([&term, &options, &definition, &field]);
     key.content = note::content_hash(note);
 }
 

@@ -23,6 +23,7 @@ pub mod notes;
 pub mod parse;
 pub mod preview;
 pub mod report;
+pub mod settings;
 pub mod source;
 pub mod tags;
 pub mod temp;
@@ -63,6 +64,8 @@ pub struct Options {
     pub strict: bool,
     /// `--css FILE`'s contents: CSS appended to the note type's own.
     pub extra_css: String,
+    /// `--config FILE`: the settings file read instead of each input folder's own.
+    pub config: Option<PathBuf>,
 }
 
 impl Options {
@@ -89,6 +92,8 @@ pub struct Extracted {
     pub kept: Vec<lock::Entry>,
     pub lock_path: PathBuf,
     pub timings: Timings,
+    /// What applied to each file read: styles, deck, cards made.
+    pub files: Vec<notes::FileExplain>,
 }
 
 /// Reads, parses and identifies the notes, and resolves their images. Reads the lock
@@ -96,7 +101,7 @@ pub struct Extracted {
 pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let mut timings = Timings::default();
     let mut lap = Lap::start();
-    let (files, mut diagnostics) = load::files(&options.inputs)?;
+    let (files, mut diagnostics) = load::files(&options.inputs, options.config.as_deref())?;
     let lock_path = options.lock_path();
     let names = load::lock_names(&files, &lock_path);
     timings.read = lap.next();
@@ -121,7 +126,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
 
     let (media, media_diagnostics) = media::resolve_all(&mut per_file, options);
     diagnostics.extend(media_diagnostics);
-    let (mut notes, mut keys) = notes::concatenate(per_file);
+    let (mut notes, mut keys, files_explained) = notes::concatenate(per_file);
     memory::release(); // each file's lists, now one
     fronts::disambiguate(&mut notes, &mut keys, &notes::unbuilt_keys(&files, options));
     timings.media = lap.next();
@@ -148,6 +153,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         kept: assignment.kept,
         lock_path,
         timings,
+        files: files_explained,
     })
 }
 
@@ -163,6 +169,9 @@ fn refuse_or_keep(
         return Err(Error::NoCards { path });
     }
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+    if diagnostics.iter().any(|d| d.severity == diag::Severity::Error) {
+        return Err(Error::Invalid(diagnostics)); // bad settings in front matter
+    }
     if options.strict && !diagnostics.is_empty() {
         return Err(Error::Invalid(diag::all_errors(diagnostics)));
     }

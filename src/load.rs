@@ -34,8 +34,11 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 /// The load stage: the files the inputs name (see [`paths`]), and the warnings about
 /// them; an error if any input cannot be read, or none holds a note file.
-pub fn files(inputs: &[PathBuf]) -> Result<(Vec<NoteFile>, Vec<Diagnostic>), crate::Error> {
-    let (files, problems) = paths(inputs);
+pub fn files(
+    inputs: &[PathBuf],
+    config: Option<&Path>,
+) -> Result<(Vec<NoteFile>, Vec<Diagnostic>), crate::Error> {
+    let (files, problems) = paths(inputs, config);
     if problems.iter().any(|d| d.severity == Severity::Error) {
         return Err(crate::Error::Invalid(problems));
     }
@@ -79,8 +82,9 @@ fn lock_relative(lock_dir: Option<&Path>, file: &Path) -> Option<String> {
 
 /// The files the inputs name, in order: each input in turn, a folder's files sorted by
 /// path (symbolic links followed; a link loop, or a link to nothing, is skipped with a
-/// warning). Problems are collected, not stopped at.
-pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
+/// warning), each with what the settings of its input folder (or `config`) say of it.
+/// Problems are collected, not stopped at.
+pub fn paths(inputs: &[PathBuf], config: Option<&Path>) -> (Vec<NoteFile>, Vec<Diagnostic>) {
     let mut found: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     let mut problems = Vec::new();
     for input in inputs {
@@ -106,14 +110,33 @@ pub fn paths(inputs: &[PathBuf]) -> (Vec<NoteFile>, Vec<Diagnostic>) {
     let mut seen = std::collections::BTreeSet::new();
     found.retain(|(path, _, _)| seen.insert(path.clone()));
     let mut vaults = Vaults::default();
-    let files = found
-        .into_iter()
-        .map(|(path, name, root)| {
-            let meta = vaults.meta(&path, &root);
-            NoteFile { path, name, meta }
-        })
-        .collect();
+    let mut settings: BTreeMap<PathBuf, crate::settings::Settings> = BTreeMap::new();
+    let mut files = Vec::with_capacity(found.len());
+    for (path, name, root) in found {
+        if !settings.contains_key(&root) {
+            let read = crate::settings::Settings::for_folder(&root, config);
+            let read = read.unwrap_or_else(|problem| {
+                problems.push(problem);
+                Default::default()
+            });
+            settings.insert(root.clone(), read);
+        }
+        let mut meta = vaults.meta(&path, &root);
+        meta.settings = settings[&root].for_file(&name);
+        meta.folder_deck = folder_deck(&root, &name);
+        files.push(NoteFile { path, name, meta });
+    }
     (files, problems)
+}
+
+/// `deck = "folder"`: the input folder's name, then the folders of `name` under it.
+fn folder_deck(root: &Path, name: &str) -> String {
+    let folders = name.rsplit_once('/').map_or("", |(dirs, _)| dirs);
+    std::iter::once(crate::parse::folder_name(root))
+        .chain(folders.split('/').map(str::to_string))
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("::")
 }
 
 /// The other notes of the vault folders `files` are in, which this build does not read.
@@ -239,9 +262,9 @@ impl Vaults {
             return FileMeta::plain(&stem, root);
         };
         FileMeta {
-            stem,
             vault_deck: Some(vault_deck(&vault, &dir)),
             root: Arc::from(vault.as_path()),
+            ..FileMeta::plain(&stem, root)
         }
     }
 

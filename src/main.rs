@@ -90,6 +90,9 @@ enum Command {
         /// Make no network request (remote images come from the cache only).
         #[arg(long)]
         offline: bool,
+        /// List, per file, the styles that make cards there and the deck they go to.
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -144,6 +147,10 @@ struct NotesArgs {
     /// [default: notes2anki.lock in the first input folder]
     #[arg(long, value_name = "PATH")]
     lock: Option<PathBuf>,
+    /// Read this settings file instead of each input folder's notes2anki.toml (its
+    /// paths stay relative to the input folder).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 impl NotesArgs {
@@ -172,6 +179,7 @@ impl NotesArgs {
             progress: None,
             strict: self.strict,
             extra_css,
+            config: self.config,
         })
     }
 }
@@ -193,7 +201,10 @@ fn now() -> i64 {
 struct CardLine<'a> {
     guid: &'a str,
     deck: &'a str,
+    /// The term (a quiz card's question; its options, shown below it, are `options`).
     term: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    options: &'a str,
     definition: &'a str,
     context: &'a str,
     tags: &'a [String],
@@ -277,7 +288,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             output,
             offline,
         } => run_preview(notes, output, offline),
-        Command::Check { notes, offline } => run_check(notes, offline),
+        Command::Check {
+            notes,
+            offline,
+            explain,
+        } => run_check(notes, offline, explain),
         Command::Cards { notes } => run_cards(notes),
     }
 }
@@ -342,10 +357,13 @@ fn run_preview(notes: NotesArgs, output: Option<PathBuf>, offline: bool) -> Resu
     Ok(())
 }
 
-fn run_check(notes: NotesArgs, offline: bool) -> Result<(), Error> {
+fn run_check(notes: NotesArgs, offline: bool, explain: bool) -> Result<(), Error> {
     let options = notes.options(offline)?;
     let extracted = extract(&options)?;
     print_diagnostics(&extracted);
+    if explain {
+        print_explained(&extracted.files, options.parent_deck.as_deref());
+    }
     eprint!("{}", extracted.report.render());
     eprintln!(
         "checked: {}, {}, no errors (nothing written)",
@@ -363,7 +381,8 @@ fn run_cards(notes: NotesArgs) -> Result<(), Error> {
         let line = CardLine {
             guid: &note.ids.guid,
             deck: note.deck(),
-            term: note.term(),
+            term: note.question(),
+            options: note.options(),
             definition: note.definition(),
             context: note.context(),
             tags: note.tags(),
@@ -378,6 +397,26 @@ fn run_cards(notes: NotesArgs) -> Result<(), Error> {
     }
     print_diagnostics(&extracted);
     Ok(())
+}
+
+/// `check --explain`: per file, its styles, its deck and its cards (or that it is skipped).
+fn print_explained(files: &[notes2anki::notes::FileExplain], parent: Option<&str>) {
+    for file in files {
+        if file.settings.skip {
+            eprintln!("{}: skipped (settings or front matter)", file.name);
+            continue;
+        }
+        let deck = match parent {
+            Some(parent) => format!("{parent}::{}", file.deck),
+            None => file.deck.clone(),
+        };
+        eprintln!(
+            "{}: styles {}; deck {deck}; {}",
+            file.name,
+            file.settings.style_names(),
+            plural(file.cards, "card")
+        );
+    }
 }
 
 fn print_diagnostics(extracted: &notes2anki::Extracted) {

@@ -26,10 +26,11 @@ pub struct Note {
     pub ids: Assigned,
     /// Deck, tags and source, shared by the notes of a section.
     pub section: Arc<Section>,
-    /// Term, definition and context (HTML, the context as escaped text), one after
-    /// the other in one allocation of their exact size: a build holds every note's
-    /// text at once (see [`Note::term`] and the others).
+    /// Term, a quiz card's options, definition and context (HTML, the context as
+    /// escaped text), one after the other in one allocation of their exact size: a
+    /// build holds every note's text at once (see [`Note::term`] and the others).
     text: Box<str>,
+    question_end: usize,
     term_end: usize,
     definition_end: usize,
     pub reverse: bool,
@@ -39,10 +40,11 @@ pub struct Note {
 }
 
 impl Note {
-    /// A note not yet identified (no guid or ids) and with no media.
+    /// A note not yet identified (no guid or ids) and with no media. `options` are a
+    /// quiz card's options (HTML), shown in the Term field below the question.
     pub fn new(
         section: Arc<Section>,
-        [term, definition, context]: [&str; 3],
+        [term, options, definition, context]: [&str; 4],
         reverse: bool,
         location: Location,
     ) -> Note {
@@ -56,30 +58,39 @@ impl Note {
             },
             section,
             text: Box::default(),
+            question_end: 0,
             term_end: 0,
             definition_end: 0,
             reverse,
             location,
             media: Vec::new(),
         };
-        note.set_text([term, definition, context]);
+        note.set_text([term, options, definition, context]);
         note
     }
 
-    /// Replaces the term, definition and context.
-    pub fn set_text(&mut self, [term, definition, context]: [&str; 3]) {
-        let mut text = String::with_capacity(term.len() + definition.len() + context.len());
-        text.push_str(term);
-        text.push_str(definition);
-        text.push_str(context);
-        self.term_end = term.len();
-        self.definition_end = term.len() + definition.len();
+    /// Replaces the term, options, definition and context.
+    pub fn set_text(&mut self, parts: [&str; 4]) {
+        let text: String = parts.concat();
+        self.question_end = parts[0].len();
+        self.term_end = self.question_end + parts[1].len();
+        self.definition_end = self.term_end + parts[2].len();
         self.text = text.into_boxed_str();
     }
 
-    /// The term (HTML).
+    /// The Term field (HTML): the term, and a quiz card's options below its question.
     pub fn term(&self) -> &str {
         &self.text[..self.term_end]
+    }
+
+    /// The term without a quiz card's options: its question.
+    pub fn question(&self) -> &str {
+        &self.text[..self.question_end]
+    }
+
+    /// A quiz card's options (HTML; empty for other cards).
+    pub fn options(&self) -> &str {
+        &self.text[self.question_end..self.term_end]
     }
 
     /// The definition (HTML).

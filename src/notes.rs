@@ -22,6 +22,18 @@ pub struct FileNotes {
     /// until the images are resolved ([`fill_images`]).
     pub pending: Vec<(usize, Vec<ImageRef>)>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What applied to the file (for `check --explain`).
+    pub explain: FileExplain,
+}
+
+/// What applied to one file: its styles and deck, and how many cards it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileExplain {
+    pub name: String,
+    pub settings: crate::settings::FileSettings,
+    /// The deck part of its cards' identity (before `--deck` and `--subdecks`).
+    pub deck: String,
+    pub cards: usize,
 }
 
 /// Reads and parses every file and makes its notes, keeping their order. `names` are
@@ -80,6 +92,12 @@ fn notes_of(parsed: parse::Parsed, file_name: &Arc<str>, options: &Options) -> F
         keys: Vec::with_capacity(parsed.cards.len()),
         pending: Vec::new(),
         diagnostics: parsed.diagnostics,
+        explain: FileExplain {
+            name: display_name(file_name).to_string(),
+            settings: parsed.settings,
+            deck: parsed.deck.to_string(),
+            cards: parsed.cards.len(),
+        },
     };
     let mut section: Option<SharedSection> = None;
     for card in parsed.cards {
@@ -108,6 +126,7 @@ fn note_of(
         deck,
         place,
         term_html,
+        options_html,
         definition_html,
         term_text,
         pinned_id,
@@ -125,8 +144,9 @@ fn note_of(
         }
     };
     let escaped_context = note::strip_controls(parse::escape_attr(&context));
-    let (term, definition) = (strip(term_html), strip(definition_html));
-    let fields = [term.as_str(), &definition, &escaped_context];
+    let (term, options) = (strip(term_html), strip(options_html));
+    let definition = strip(definition_html);
+    let fields = [term.as_str(), &options, &definition, &escaped_context];
     let note = Note::new(shared, fields, reverse, location.clone());
     let (definition, content) = if images.is_empty() {
         (
@@ -206,16 +226,17 @@ pub fn fill_images(
     names: Vec<String>,
 ) {
     let filled = |html: &str| note::strip_controls(media::fill_placeholders(html, resolved));
-    let (term, definition) = (filled(note.term()), filled(note.definition()));
-    let context = note.context().to_string();
-    note.set_text([&term, &definition, &context]);
+    let (term, options) = (filled(note.question()), filled(note.options()));
+    let (definition, context) = (filled(note.definition()), note.context().to_string());
+    note.set_text([&term, &options, &definition, &context]);
     note.media = names;
     key.definition = note::hash_parts([note.definition()]);
     key.content = note::content_hash(note);
 }
 
-/// Every file's notes and keys in one list each, in the files' order.
-pub fn concatenate(per_file: Vec<FileNotes>) -> (Vec<Note>, Vec<CardKey>) {
+/// Every file's notes and keys in one list each, in the files' order, and what applied
+/// to each file.
+pub fn concatenate(per_file: Vec<FileNotes>) -> (Vec<Note>, Vec<CardKey>, Vec<FileExplain>) {
     let total = per_file.iter().map(|f| f.notes.len()).sum();
     let mut notes = Vec::with_capacity(total);
     let mut keys = Vec::with_capacity(total);
@@ -226,7 +247,9 @@ pub fn concatenate(per_file: Vec<FileNotes>) -> (Vec<Note>, Vec<CardKey>) {
     const RELEASE_EVERY: usize = 16 << 20;
     let per_card = std::mem::size_of::<Note>() + std::mem::size_of::<CardKey>();
     let mut moved = 0;
+    let mut explained = Vec::with_capacity(per_file.len());
     for file in per_file {
+        explained.push(file.explain);
         moved += file.notes.len() * per_card;
         notes.extend(file.notes);
         keys.extend(file.keys);
@@ -235,7 +258,7 @@ pub fn concatenate(per_file: Vec<FileNotes>) -> (Vec<Note>, Vec<CardKey>) {
             moved = 0;
         }
     }
-    (notes, keys)
+    (notes, keys, explained)
 }
 
 /// Gives each note the ids the id stage assigned it.

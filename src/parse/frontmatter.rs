@@ -5,6 +5,7 @@
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::Finding;
+use crate::settings::Style;
 use crate::tags;
 
 /// What the front matter says to us.
@@ -12,8 +13,14 @@ use crate::tags;
 pub(crate) struct FrontMatter {
     /// `tags:` (a list, or a string of words), as Anki tags: every card of the file gets them.
     pub tags: Vec<String>,
-    /// `anki: skip`: the file makes no cards.
-    pub skip: bool,
+    /// `anki: skip` (or `anki: {skip: true}`): the file makes no cards.
+    pub skip: Option<bool>,
+    /// `anki: {cards: [outline, tables]}`: the styles on in this file, besides `quiz`.
+    pub cards: Option<Vec<Style>>,
+    /// `anki: {deck: Exam::Chapter 1}` (or `folder`, `file`, `heading`).
+    pub deck: Option<String>,
+    /// Keys or styles it does not know: errors, with where they are.
+    pub errors: Vec<Finding>,
 }
 
 /// The front matter at the top of `text`, and the byte offset where the notes start.
@@ -84,15 +91,75 @@ fn read(
     for (key, value) in map {
         match key.as_str() {
             Some("tags" | "tag") => out.tags = tag_list(value),
-            Some("anki") => match value.as_str() {
-                Some("skip") => out.skip = true,
-                _ => findings.push(Finding {
-                    offset: yaml_start + yaml.find("anki:").unwrap_or(0),
-                    code: "unknown-directive",
-                    message: "front matter `anki:` understands `skip`".to_string(),
-                }),
-            },
+            Some("anki") => read_anki(value, &mut out, yaml, yaml_start, findings),
             _ => {}
+        }
+    }
+    out
+}
+
+/// `anki: skip`, or a map of `cards`, `deck` and `skip` (flow or block style).
+fn read_anki(
+    value: &Yaml,
+    out: &mut FrontMatter,
+    yaml: &str,
+    yaml_start: usize,
+    findings: &mut Vec<Finding>,
+) {
+    let at = |word: &str| yaml_start + yaml.find(word).unwrap_or(0);
+    let error = |word: &str, message: String| Finding {
+        offset: at(word),
+        code: "bad-settings",
+        message,
+    };
+    let map = match value {
+        Yaml::String(s) if s == "skip" => {
+            out.skip = Some(true);
+            return;
+        }
+        Yaml::Hash(map) => map,
+        _ => {
+            findings.push(Finding {
+                offset: at("anki:"),
+                code: "unknown-directive",
+                message: "front matter `anki:` understands `skip`, or a map of `cards`, `deck` and `skip`".to_string(),
+            });
+            return;
+        }
+    };
+    for (key, value) in map {
+        match (key.as_str(), value) {
+            (Some("skip"), Yaml::Boolean(b)) => out.skip = Some(*b),
+            (Some("deck"), _) => out.deck = scalar(value),
+            (Some("cards"), _) => out.cards = Some(styles(value, &error, &mut out.errors)),
+            (Some(other), _) => out.errors.push(error(
+                other,
+                format!("front matter `anki:` has no key `{other}` (it knows cards, deck, skip)"),
+            )),
+            (None, _) => {}
+        }
+    }
+}
+
+/// `cards: [outline, tables]` (or one name): the styles, each known.
+fn styles(
+    value: &Yaml,
+    error: &impl Fn(&str, String) -> Finding,
+    errors: &mut Vec<Finding>,
+) -> Vec<Style> {
+    let names: Vec<String> = match value {
+        Yaml::Array(items) => items.iter().filter_map(scalar).collect(),
+        other => scalar(other).into_iter().collect(),
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let style = serde_json::from_value::<Style>(serde_json::Value::String(name.clone()));
+        match style {
+            Ok(style) => out.push(style),
+            Err(_) => errors.push(error(
+                &name,
+                format!("unknown style `{name}` (known: outline, headings, tables, quiz, dashes)"),
+            )),
         }
     }
     out
@@ -154,7 +221,7 @@ mod tests {
     fn tags_in_every_style_and_skip() {
         let (fm, ..) = front("---\ntags:\n  - one\n  - \"#two\"\nanki: skip\n---\n");
         assert_eq!(fm.tags, vec!["one", "two"]);
-        assert!(fm.skip);
+        assert_eq!(fm.skip, Some(true));
         let (fm, ..) = front("---\ntags: one, two three\n---\n");
         assert_eq!(fm.tags, vec!["one", "two", "three"]);
     }

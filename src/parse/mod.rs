@@ -12,6 +12,7 @@ mod frontmatter;
 mod hidden;
 mod render;
 mod separator;
+mod styles;
 mod walk;
 
 use std::ops::Range;
@@ -55,6 +56,11 @@ pub struct FileMeta {
     pub vault_deck: Option<String>,
     /// Where `![[image.png]]` is looked up by name: the vault, else the input folder.
     pub root: Arc<Path>,
+    /// What the settings say of the file (before its own front matter).
+    pub settings: crate::settings::FileSettings,
+    /// Its deck by folder (`deck = "folder"`): the input folder's name and the folders
+    /// under it.
+    pub folder_deck: String,
 }
 
 impl FileMeta {
@@ -64,11 +70,23 @@ impl FileMeta {
             stem: stem.to_string(),
             vault_deck: None,
             root: Arc::from(root),
+            settings: Default::default(),
+            folder_deck: folder_name(root),
         }
     }
 }
 
-/// A problem found before the walk, at a byte offset: it becomes a warning.
+/// A folder's name (of its absolute path when it is `.` or ends in `..`).
+pub(crate) fn folder_name(dir: &Path) -> String {
+    let named = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    named
+        .or_else(|| dir.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// A problem found before the walk, at a byte offset: it becomes a warning (an error
+/// for bad settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Finding {
     pub offset: usize,
     pub code: &'static str,
@@ -80,6 +98,10 @@ pub(crate) struct Finding {
 pub struct Parsed {
     pub cards: Vec<Card>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What applied to it: the settings with its front matter's on top, and the deck
+    /// its cards are in (empty when it was skipped).
+    pub settings: crate::settings::FileSettings,
+    pub deck: Arc<str>,
 }
 
 /// Parses one file into cards (in the order they appear) and diagnostics.
@@ -87,10 +109,17 @@ pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
     // Problems found at offsets in the file, and (below) in the text read.
     let mut in_file = Vec::new();
     let (front, body) = frontmatter::split(&source.text, &mut in_file);
-    if front.skip {
+    let mut settings = file.settings.clone();
+    settings.apply(front.cards.as_deref(), front.skip, front.deck.as_deref());
+    if settings.skip || !front.errors.is_empty() {
+        let mut diagnostics = warnings(source, in_file);
+        diagnostics.extend(front.errors.into_iter().map(|f| {
+            Diagnostic::error(&source.path, source.line_col(f.offset), f.code, f.message)
+        }));
         return Parsed {
-            cards: Vec::new(),
-            diagnostics: warnings(source, in_file),
+            diagnostics,
+            settings,
+            ..Parsed::default()
         };
     }
     let hidden = hidden::hide(&source.text, body, markdown_options(), &mut in_file);
@@ -107,11 +136,15 @@ pub fn parse(source: &Source, file: &FileMeta) -> Parsed {
         offset: hidden.original(f.offset),
         ..f
     }));
-    let mut walker = Walker::new(source, file, &hidden, &events);
+    let mut walker = Walker::new(source, file, &settings, &hidden, &events);
     walker.parsed.diagnostics = warnings(source, in_file);
     walker.blocks(0..events.len(), &[], true);
     walker.warn_unused_images();
-    walker.finish(&front.tags)
+    let deck = walker.deck();
+    let mut parsed = walker.finish(&front.tags);
+    parsed.settings = settings;
+    parsed.deck = deck;
+    parsed
 }
 
 /// The events of a text; with `merged`, adjacent texts as one (`[`, `!note`, `]` are

@@ -58,6 +58,78 @@ pub(crate) fn split<'a>(events: &[Spanned<'a>]) -> Option<Split<'a>> {
     })
 }
 
+/// Dashes after a bold or code term that opens the paragraph (`**Term** – def`,
+/// `` `cmd` - def ``, `**Term**. def`); with `plain`, also the first ` - `, ` – `, ` — `
+/// or ` → ` in plain text after any term (`Term — def`, `A → B`). `None` when there is
+/// no such separator.
+pub(crate) fn split_dash<'a>(events: &[Spanned<'a>], plain: bool) -> Option<Split<'a>> {
+    let after_term = match events.first() {
+        Some((Event::Start(Tag::Strong), _)) => {
+            let end = super::render::matching_end(events, 0);
+            Some(end + 1)
+        }
+        Some((Event::Code(_), _)) => Some(1),
+        _ => None,
+    };
+    if let Some(at) = after_term {
+        if let Some((Event::Text(text), _)) = events.get(at) {
+            let rest = text.trim_start();
+            let sep = ["– ", "— ", "- ", ". "].iter().find(|s| rest.starts_with(**s));
+            if let Some(sep) = sep {
+                let cut = text.len() - rest.len() + sep.len();
+                return Some(cut_at(events, at, cut, cut));
+            }
+        }
+    }
+    if !plain {
+        return None;
+    }
+    let mut in_link = 0usize;
+    for (k, (event, _)) in events.iter().enumerate() {
+        match event {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => in_link += 1,
+            Event::End(TagEnd::Link | TagEnd::Image) => in_link = in_link.saturating_sub(1),
+            Event::Text(text) if in_link == 0 => {
+                let found = [" - ", " – ", " — ", " → "]
+                    .iter()
+                    .filter_map(|sep| text.find(sep).map(|i| (i, sep.len())))
+                    .min();
+                if let Some((i, len)) = found.filter(|(i, _)| k > 0 || *i > 0) {
+                    return Some(cut_at(events, k, i + len, len));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The paragraph split inside text event `k`: the term ends `sep_len` bytes before
+/// byte `cut`, the definition starts at `cut`.
+fn cut_at<'a>(events: &[Spanned<'a>], k: usize, cut: usize, sep_len: usize) -> Split<'a> {
+    let (Event::Text(text), range) = &events[k] else {
+        return Split {
+            term: events[..k].to_vec(),
+            definition: events[k..].to_vec(),
+        };
+    };
+    let mut term: Vec<Spanned<'a>> = events[..k].to_vec();
+    let before = text[..cut - sep_len].trim_end();
+    if !before.is_empty() {
+        term.push((Event::Text(CowStr::from(before.to_string())), range.clone()));
+    }
+    let mut definition = Vec::with_capacity(events.len() - k);
+    let after = &text[cut..];
+    if !after.trim().is_empty() {
+        definition.push((Event::Text(CowStr::from(after.to_string())), range.clone()));
+    }
+    definition.extend_from_slice(&events[k + 1..]);
+    Split {
+        term: drop_unmatched_starts(term),
+        definition: drop_unmatched_ends(definition),
+    }
+}
+
 fn flatten(events: &[Spanned<'_>]) -> Vec<Ch> {
     // The characters of the text (a third of its bytes, in Japanese), and one per
     // other event: counted, so the list is made once at its size.

@@ -12,11 +12,12 @@ use super::directive::Directives;
 use super::extensions::tag_of;
 use super::hidden::Hidden;
 use super::render::{html_block, img_sources, matching_end, plain_text, render_html, FoundImage};
-use super::separator::{is_choice_label, reads_as_term, split, Spanned, Split};
+use super::separator::{is_choice_label, reads_as_term, split, split_dash, Spanned, Split};
 use super::{first_paragraph, only_images, prose_label, prose_text, trimmed, FileMeta, Parsed};
 use crate::card::{Card, ImageRef, Location};
 use crate::diag::Diagnostic;
 use crate::identity::normalize;
+use crate::settings::{DeckRule, FileSettings, Style};
 use crate::source::Source;
 
 /// Nesting deeper than this makes no cards (and keeps the walk off the stack's edge).
@@ -29,19 +30,20 @@ pub(super) struct Walker<'a> {
     file: &'a FileMeta,
     /// The file's path, shared by every location in it.
     path: Arc<Path>,
-    events: &'a [Spanned<'a>],
+    pub(super) events: &'a [Spanned<'a>],
     /// The deck part of every card's identity, and the note's title (the same outside
     /// a vault: the first `#` heading, else the stem).
     deck: Arc<str>,
     title: Arc<str>,
     /// The `#` heading that names the deck (none in a vault).
-    deck_heading: Option<usize>,
+    pub(super) deck_heading: Option<usize>,
     sections: Vec<(HeadingLevel, String)>,
     /// The names of `sections`, shared by every card of the section; and the card's
     /// place: the title (in a vault, where the deck is not the file) and the sections.
-    section_names: Arc<[String]>,
-    place: Arc<[String]>,
+    pub(super) section_names: Arc<[String]>,
+    pub(super) place: Arc<[String]>,
     pub parsed: Parsed,
+    pub(super) settings: &'a FileSettings,
     /// Byte offsets of the image references and tags that ended in a card.
     used_images: BTreeSet<usize>,
     used_tags: BTreeSet<usize>,
@@ -61,16 +63,7 @@ pub(super) struct Walker<'a> {
 fn deck_heading_and_title(file: &FileMeta, events: &[Spanned<'_>]) -> (Option<usize>, Arc<str>) {
     let in_vault = file.vault_deck.is_some();
     let h1_text = |i: usize| normalize(&plain_text(&events[i + 1..matching_end(events, i)]));
-    let first_h1 = events.iter().position(|(e, _)| {
-        matches!(
-            e,
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            })
-        )
-    });
-    let deck_heading = match first_h1 {
+    let deck_heading = match first_h1(events) {
         Some(i) if in_vault => Some(i).filter(|&i| h1_text(i) == file.stem),
         found => found,
     };
@@ -83,15 +76,51 @@ fn deck_heading_and_title(file: &FileMeta, events: &[Spanned<'_>]) -> (Option<us
     (deck_heading, title)
 }
 
+/// The deck part of the cards' identity: as the settings choose, else the vault's (in
+/// a vault), else the title.
+fn deck_of(
+    file: &FileMeta,
+    settings: &FileSettings,
+    events: &[Spanned<'_>],
+    deck_heading: Option<usize>,
+    title: &Arc<str>,
+) -> Arc<str> {
+    let first_h1 = || {
+        let i = deck_heading.or_else(|| first_h1(events))?;
+        let text = normalize(&plain_text(&events[i + 1..matching_end(events, i)]));
+        Some(text).filter(|t| !t.is_empty())
+    };
+    match &settings.deck {
+        Some(DeckRule::Named(name)) => Arc::from(name.as_str()),
+        Some(DeckRule::File) => Arc::from(file.stem.as_str()),
+        Some(DeckRule::Folder) => Arc::from(file.folder_deck.as_str()),
+        Some(DeckRule::Heading) => Arc::from(first_h1().unwrap_or_else(|| file.stem.clone())),
+        None => file.vault_deck.as_deref().map_or(title.clone(), Arc::from),
+    }
+}
+
+fn first_h1(events: &[Spanned<'_>]) -> Option<usize> {
+    events.iter().position(|(e, _)| {
+        matches!(
+            e,
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            })
+        )
+    })
+}
+
 impl<'a> Walker<'a> {
     pub(super) fn new(
         source: &'a Source,
         file: &'a FileMeta,
+        settings: &'a FileSettings,
         hidden: &'a Hidden<'a>,
         events: &'a [Spanned<'a>],
     ) -> Self {
         let (deck_heading, title) = deck_heading_and_title(file, events);
-        let deck = file.vault_deck.as_deref().map_or(title.clone(), Arc::from);
+        let deck = deck_of(file, settings, events, deck_heading, &title);
         // Room for a card per item or term (so the list is not grown by doubling).
         let items = events
             .iter()
@@ -111,8 +140,9 @@ impl<'a> Walker<'a> {
             // Room for a card per item or term (so the list is not grown by doubling).
             parsed: Parsed {
                 cards: Vec::with_capacity(items.count()),
-                diagnostics: Vec::new(),
+                ..Parsed::default()
             },
+            settings,
             used_images: BTreeSet::new(),
             used_tags: BTreeSet::new(),
             has_tags: events.iter().any(|(e, _)| tag_of(e).is_some()),
@@ -122,6 +152,11 @@ impl<'a> Walker<'a> {
         };
         walker.name_sections();
         walker
+    }
+
+    /// The deck part of every card's identity.
+    pub(super) fn deck(&self) -> Arc<str> {
+        self.deck.clone()
     }
 
     /// The cards, each with the file's tags (front matter's, and `#tags` outside any
@@ -151,7 +186,7 @@ impl<'a> Walker<'a> {
 
     /// Where a block really starts: pulldown-cmark may start a nested item's range at
     /// the line break before it.
-    fn block_start(&self, offset: usize) -> usize {
+    pub(super) fn block_start(&self, offset: usize) -> usize {
         let text = &self.hidden.text;
         offset
             + text
@@ -202,7 +237,7 @@ impl<'a> Walker<'a> {
         self.depth -= 1;
     }
 
-    fn blocks_inner(&mut self, range: Range<usize>, context: &[String], top: bool) {
+    pub(super) fn blocks_inner(&mut self, range: Range<usize>, context: &[String], top: bool) {
         let mut i = range.start;
         while i < range.end {
             let end = match self.events[i].0 {
@@ -210,10 +245,19 @@ impl<'a> Walker<'a> {
                 _ => i,
             };
             match &self.events[i].0 {
-                Event::Start(Tag::Heading { level, .. }) if top => self.heading(i, end, *level),
-                Event::Start(Tag::List(_)) => self.list(i, end, context, top),
+                Event::Start(Tag::Heading { level, .. }) if top => {
+                    i = self.heading_section((i, end), *level, range.end, context);
+                    continue;
+                }
+                Event::Start(Tag::List(_)) => {
+                    i = self.list(i, end, context, top);
+                    continue;
+                }
                 Event::Start(Tag::DefinitionList) => self.definition_list(i, end, context, top),
                 Event::Start(Tag::BlockQuote(_)) => self.blocks(i + 1..end, context, top),
+                Event::Start(Tag::Table(_)) if self.settings.has(Style::Tables) => {
+                    self.table(i, end, context)
+                }
                 Event::Start(Tag::Paragraph | Tag::HtmlBlock) if top => {
                     self.maybe_floating_images(i, end)
                 }
@@ -223,7 +267,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
+    pub(super) fn heading(&mut self, start: usize, end: usize, level: HeadingLevel) {
         self.last_top_card = None;
         let directives = Directives::find(&self.events[start + 1..end]);
         let offset = self.events[start].1.start;
@@ -264,15 +308,28 @@ impl<'a> Walker<'a> {
         };
     }
 
-    fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) {
+    /// The items of a list; returns where the walk goes on (after the list, or after
+    /// the list of options right after it that a quiz question used).
+    fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) -> usize {
+        let ordered = matches!(self.events[start].0, Event::Start(Tag::List(Some(_))));
+        let following = matches!(self.events.get(end + 1), Some((Event::Start(Tag::List(_)), _)))
+            .then_some(end + 1);
+        let mut next = end + 1;
         let mut i = start + 1;
         while i < end {
             let item_end = matching_end(self.events, i);
             if matches!(self.events[i].0, Event::Start(Tag::Item)) {
-                self.item(i, item_end, context, top);
+                let last = item_end + 1 >= end;
+                let after = following.filter(|_| last);
+                match self.quiz_item((i, item_end), context, top, ordered, after) {
+                    Some(true) => next = after.map_or(next, |l| matching_end(self.events, l) + 1),
+                    Some(false) => {}
+                    None => self.item(i, item_end, context, top),
+                }
             }
             i = item_end + 1;
         }
+        next
     }
 
     fn item(&mut self, start: usize, end: usize, context: &[String], top: bool) {
@@ -289,7 +346,7 @@ impl<'a> Walker<'a> {
         // A task item's checkbox is not part of its term.
         let mut first_events = directives.strip(&self.events[first]);
         first_events.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
-        let parts = split(&first_events);
+        let parts = self.separated(&first_events);
         let term_text = parts.as_ref().map(|p| normalize(&plain_text(&p.term)));
         let label = match (parts, term_text) {
             (Some(parts), Some(term_text)) if is_pair(&parts, &term_text, rest >= end) => {
@@ -302,6 +359,20 @@ impl<'a> Walker<'a> {
                 };
                 self.card(made, context, &parts.term, &[&parts.definition, nested]);
                 term_text
+            }
+            (None, _) => {
+                let text = normalize(&plain_text(&first_events));
+                let made = Made {
+                    offset,
+                    top,
+                    directives: &directives,
+                    term_text: &text,
+                };
+                if self.outline_item(made, context, &first_events, rest..end) {
+                    text
+                } else {
+                    prose_label(&text)
+                }
             }
             _ => prose_label(&plain_text(&first_events)),
         };
@@ -370,7 +441,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Makes a card, or warns when the term has nothing to define it.
-    fn card(
+    pub(super) fn card(
         &mut self,
         made: Made<'_>,
         context: &[String],
@@ -414,6 +485,7 @@ impl<'a> Walker<'a> {
             place: self.place.clone(),
             context: context.to_vec(),
             term_html,
+            options_html: String::new(),
             term_text: made.term_text.to_string(),
             definition_html,
             reverse: made.directives.reverse,
@@ -442,7 +514,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Renders events, recording every image reference as the card's and as used.
-    fn render(&mut self, events: &[Spanned<'_>], images: &mut Vec<ImageRef>) -> String {
+    pub(super) fn render(&mut self, events: &[Spanned<'_>], images: &mut Vec<ImageRef>) -> String {
         let mut found = Vec::new();
         let html = render_html(events, &mut |img: FoundImage| {
             found.push(img);
@@ -523,6 +595,20 @@ impl<'a> Walker<'a> {
     }
 }
 
+impl Walker<'_> {
+    /// An item's first paragraph split at its separator: a colon, or a dash after a
+    /// bold or code term (after any term with `dashes` on), whichever comes first.
+    fn separated<'e>(&self, events: &[Spanned<'e>]) -> Option<Split<'e>> {
+        let colon = split(events);
+        let dash = split_dash(events, self.settings.has(Style::Dashes));
+        match (colon, dash) {
+            (Some(c), Some(d)) if plain_text(&d.term).len() < plain_text(&c.term).len() => Some(d),
+            (Some(c), _) => Some(c),
+            (None, d) => d,
+        }
+    }
+}
+
 /// Whether an item split at its separator is a card: a term that reads as one (not a
 /// sentence, not a choice label like `A` or `(b)` — code or math may be one letter), and
 /// not `- ec2:*` alone (an IAM wildcard, not a term defined as `*`).
@@ -551,9 +637,9 @@ fn is_only_star(events: &[Spanned<'_>]) -> bool {
 }
 
 /// What a card is made from besides its events.
-struct Made<'d> {
-    offset: usize,
-    top: bool,
-    directives: &'d Directives,
-    term_text: &'d str,
+pub(super) struct Made<'d> {
+    pub offset: usize,
+    pub top: bool,
+    pub directives: &'d Directives,
+    pub term_text: &'d str,
 }

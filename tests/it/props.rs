@@ -99,6 +99,7 @@ fn options(dir: &std::path::Path) -> notes2anki::Options {
         progress: None,
         strict: false,
         extra_css: String::new(),
+        config: None,
     }
 }
 

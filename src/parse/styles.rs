@@ -1,0 +1,389 @@
+//! The styles beyond `term: definition` items (docs/notes-format.md, Styles): quiz
+//! questions (on by default), headings, tables and outlines (on where the settings say).
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
+
+use super::directive::Directives;
+use super::render::{matching_end, plain_text};
+use super::separator::{split, Spanned};
+use super::walk::{Made, Walker};
+use super::first_paragraph;
+use crate::identity::normalize;
+use crate::settings::Style;
+
+/// Labels of an answer item under a question (`- Answer: B`, `- 正解：イ`).
+const ANSWER_LABELS: [&str; 4] = ["answer", "正解", "答え", "解答"];
+
+fn is_question(text: &str) -> bool {
+    text.trim_end().ends_with(['?', '？'])
+}
+
+/// Whether an item's first paragraph starts with a task checkbox, and whether it is checked.
+fn task_mark(events: &[Spanned<'_>], item: usize) -> Option<bool> {
+    let first = if matches!(events.get(item + 1), Some((Event::Start(Tag::Paragraph), _))) {
+        item + 2
+    } else {
+        item + 1
+    };
+    match events.get(first) {
+        Some((Event::TaskListMarker(checked), _)) => Some(*checked),
+        _ => None,
+    }
+}
+
+/// The items of the list starting at `list` (start indexes).
+fn items(events: &[Spanned<'_>], list: usize) -> Vec<usize> {
+    let end = matching_end(events, list);
+    let mut out = Vec::new();
+    let mut i = list + 1;
+    while i < end {
+        if matches!(events[i].0, Event::Start(Tag::Item)) {
+            out.push(i);
+        }
+        i = matching_end(events, i) + 1;
+    }
+    out
+}
+
+/// Whether the list at `list` is a list of options: every item a task item.
+fn is_options(events: &[Spanned<'_>], list: usize) -> bool {
+    let items = items(events, list);
+    !items.is_empty() && items.iter().all(|&i| task_mark(events, i).is_some())
+}
+
+/// A question's options and answer, as found under (or right after) it.
+struct Answers {
+    /// The list of options, if any.
+    options: Option<usize>,
+    /// An `Answer:` item under the question.
+    answer_item: Option<usize>,
+}
+
+impl<'a> Walker<'a> {
+    /// A quiz card from the item at `start` if it is a question with its answer marked.
+    /// `following` is the list right after this item's list, when the item is its last.
+    /// Returns whether that following list was the question's options (and so is used).
+    pub(super) fn quiz_item(
+        &mut self,
+        (start, end): (usize, usize),
+        context: &[String],
+        top: bool,
+        ordered: bool,
+        following: Option<usize>,
+    ) -> Option<bool> {
+        if !self.settings.has(Style::Quiz) {
+            return None;
+        }
+        let events = self.events;
+        let (first, rest) = first_paragraph(events, start, end);
+        let directives = Directives::find(&events[first.clone()]);
+        let mut question = directives.strip(&events[first]);
+        question.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
+        let text = normalize(&plain_text(&question));
+        let mut answers = self.answers_under(rest, end);
+        let mut uses_following = false;
+        if answers.options.is_none() && answers.answer_item.is_none() {
+            if let Some(list) = following.filter(|&l| is_options(events, l)) {
+                answers.options = Some(list);
+                uses_following = true;
+            }
+        }
+        let checked = self.checked_options(answers.options);
+        let marked = !checked.is_empty() || answers.answer_item.is_some();
+        if text.is_empty() || !marked || !(is_question(&text) || ordered) {
+            return None;
+        }
+        let definition = self.answer_parts(&checked, answers.answer_item, rest, end);
+        let refs: Vec<&[Spanned<'_>]> = definition.iter().map(Vec::as_slice).collect();
+        let made = Made {
+            offset: self.block_start(events[start].1.start),
+            top,
+            directives: &directives,
+            term_text: &text,
+        };
+        let before = self.parsed.cards.len();
+        self.card(made, context, &question, &refs);
+        if self.parsed.cards.len() > before {
+            self.put_options(before, answers.options);
+        }
+        Some(uses_following)
+    }
+
+    /// The options list and `Answer:` item directly under a question.
+    fn answers_under(&self, rest: usize, end: usize) -> Answers {
+        let events = self.events;
+        let mut found = Answers {
+            options: None,
+            answer_item: None,
+        };
+        let mut i = rest;
+        while i < end {
+            let block_end = matching_end(events, i);
+            if matches!(events[i].0, Event::Start(Tag::List(_))) {
+                if found.options.is_none() && is_options(events, i) {
+                    found.options = Some(i);
+                } else if found.answer_item.is_none() {
+                    found.answer_item = items(events, i)
+                        .into_iter()
+                        .find(|&item| self.is_answer_item(item));
+                }
+            }
+            i = block_end + 1;
+        }
+        found
+    }
+
+    fn is_answer_item(&self, item: usize) -> bool {
+        let end = matching_end(self.events, item);
+        let (first, _) = first_paragraph(self.events, item, end);
+        let text = plain_text(&self.events[first]).trim().to_lowercase();
+        ANSWER_LABELS.iter().any(|label| text.starts_with(label))
+    }
+
+    /// The checked options' items.
+    fn checked_options(&self, options: Option<usize>) -> Vec<usize> {
+        let Some(list) = options else {
+            return Vec::new();
+        };
+        let items = items(self.events, list).into_iter();
+        items.filter(|&i| task_mark(self.events, i) == Some(true)).collect()
+    }
+
+    /// The back of a quiz card: each checked option (without its box) and what is under
+    /// it, the `Answer:` item's text and what is under it, and any other explanation
+    /// under the question.
+    fn answer_parts(
+        &self,
+        checked: &[usize],
+        answer_item: Option<usize>,
+        rest: usize,
+        end: usize,
+    ) -> Vec<Vec<Spanned<'a>>> {
+        let events = self.events;
+        let mut parts = Vec::new();
+        for &item in checked.iter().chain(answer_item.iter()) {
+            let item_end = matching_end(events, item);
+            let (first, nested) = first_paragraph(events, item, item_end);
+            let mut text: Vec<Spanned<'a>> = events[first].to_vec();
+            text.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
+            if Some(item) == answer_item {
+                text = split(&text).map_or(text, |s| s.definition);
+            }
+            parts.push(text);
+            parts.push(events[nested..item_end].to_vec());
+        }
+        // Explanation under the question that is neither its options nor its answer.
+        let mut i = rest;
+        while i < end {
+            let block_end = matching_end(events, i);
+            let is_list = matches!(events[i].0, Event::Start(Tag::List(_)));
+            let answers = is_list && (is_options(events, i) || answer_item.is_some());
+            if !answers {
+                parts.push(events[i..=block_end].to_vec());
+            }
+            i = block_end + 1;
+        }
+        parts
+    }
+
+    /// Renders a question's options below it on the front.
+    fn put_options(&mut self, card: usize, options: Option<usize>) {
+        let Some(list) = options else {
+            return;
+        };
+        let mut images = std::mem::take(&mut self.parsed.cards[card].images);
+        let mut html = String::from("<ul class=\"n2a-options\">");
+        for item in items(self.events, list) {
+            let item_end = matching_end(self.events, item);
+            let (first, _) = first_paragraph(self.events, item, item_end);
+            let mut text = self.events[first].to_vec();
+            text.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
+            html.push_str("<li>");
+            html.push_str(self.render(&text, &mut images).trim());
+            html.push_str("</li>");
+        }
+        html.push_str("</ul>");
+        let card = &mut self.parsed.cards[card];
+        card.images = images;
+        card.options_html = html;
+    }
+
+    /// A heading and its section (to `limit` at most). With `headings` on (or, for a
+    /// question, `quiz`), a heading whose section makes no cards is a card itself: its
+    /// text the term, the section the definition. Returns where the walk goes on.
+    pub(super) fn heading_section(
+        &mut self,
+        (start, end): (usize, usize),
+        level: HeadingLevel,
+        limit: usize,
+        context: &[String],
+    ) -> usize {
+        let parent = (self.section_names.clone(), self.place.clone());
+        let is_deck = Some(start) == self.deck_heading;
+        self.heading(start, end, level);
+        let heading = &self.events[start + 1..end];
+        let text = normalize(&plain_text(heading));
+        let style = self.settings.has(Style::Headings)
+            || (self.settings.has(Style::Quiz) && is_question(&text));
+        if is_deck || !style || text.is_empty() {
+            return end + 1;
+        }
+        let section_end = section_end(self.events, end + 1, level, limit);
+        let before = self.parsed.cards.len();
+        self.blocks_inner(end + 1..section_end, context, true);
+        if self.parsed.cards.len() == before && end + 1 < section_end {
+            let directives = Directives::find(heading);
+            let term = directives.strip(heading);
+            let content = sole_paragraph(self.events, end + 1..section_end);
+            let made = Made {
+                offset: self.events[start].1.start,
+                top: false,
+                directives: &directives,
+                term_text: &text,
+            };
+            // The card's sections are those above its heading.
+            let own = (
+                std::mem::replace(&mut self.section_names, parent.0),
+                std::mem::replace(&mut self.place, parent.1),
+            );
+            self.card(made, context, &term, &[content]);
+            (self.section_names, self.place) = own;
+        }
+        section_end
+    }
+
+    /// With `tables` on: each body row of a table whose first cell is its own (no other
+    /// row has it) is a card: term the first cell, definition the other cells, each after
+    /// its column's header.
+    pub(super) fn table(&mut self, start: usize, end: usize, context: &[String]) {
+        let rows = table_rows(self.events, start, end);
+        let Some((header, body)) = rows.split_first() else {
+            return;
+        };
+        let firsts: Vec<String> = body
+            .iter()
+            .map(|row| row.first().map_or(String::new(), |c| self.cell_text(c.clone())))
+            .collect();
+        for (row, first) in body.iter().zip(&firsts) {
+            if first.is_empty() || firsts.iter().filter(|f| *f == first).count() > 1 {
+                continue;
+            }
+            self.table_row(header, row, first, context);
+        }
+    }
+
+    fn cell_text(&self, cell: Range<usize>) -> String {
+        normalize(&plain_text(&self.events[cell]))
+    }
+
+    fn table_row(
+        &mut self,
+        header: &[Range<usize>],
+        row: &[Range<usize>],
+        term_text: &str,
+        context: &[String],
+    ) {
+        let events = self.events;
+        let mut parts: Vec<Vec<Spanned<'a>>> = Vec::new();
+        for (column, cell) in row.iter().enumerate().skip(1) {
+            if plain_text(&events[cell.clone()]).trim().is_empty() {
+                continue;
+            }
+            let label = header.get(column).map(|h| plain_text(&events[h.clone()]));
+            let mut part: Vec<Spanned<'a>> = Vec::new();
+            let at = events[cell.start.saturating_sub(1)].1.clone();
+            if let Some(label) = label.filter(|l| !l.trim().is_empty()) {
+                let html = format!("<b>{}</b>: ", super::render::escape(label.trim()));
+                part.push((Event::InlineHtml(html.into()), at.clone()));
+            }
+            part.extend_from_slice(&events[cell.clone()]);
+            part.push((Event::InlineHtml("<br>".into()), at));
+            parts.push(part);
+        }
+        let refs: Vec<&[Spanned<'_>]> = parts.iter().map(Vec::as_slice).collect();
+        let directives = Directives::default();
+        let first = row[0].clone();
+        let made = Made {
+            offset: events[first.start.saturating_sub(2)].1.start,
+            top: false,
+            directives: &directives,
+            term_text,
+        };
+        self.card(made, context, &events[first], &refs);
+    }
+
+    /// With `outline` on: an item whose first paragraph has no separator and that has
+    /// nested content is a card of the paragraph and that content.
+    pub(super) fn outline_item(
+        &mut self,
+        made: Made<'_>,
+        context: &[String],
+        term: &[Spanned<'_>],
+        nested: Range<usize>,
+    ) -> bool {
+        if !self.settings.has(Style::Outline) || nested.is_empty() || made.term_text.is_empty() {
+            return false;
+        }
+        let nested = &self.events[nested];
+        let before = self.parsed.cards.len();
+        self.card(made, context, term, &[nested]);
+        self.parsed.cards.len() > before
+    }
+}
+
+/// Where a heading's section ends: at the next heading of its level or higher.
+fn section_end(events: &[Spanned<'_>], from: usize, level: HeadingLevel, limit: usize) -> usize {
+    let mut j = from;
+    while j < limit {
+        if let Event::Start(Tag::Heading { level: l, .. }) = events[j].0 {
+            if l <= level {
+                break;
+            }
+        }
+        j = match events[j].0 {
+            Event::Start(_) => matching_end(events, j) + 1,
+            _ => j + 1,
+        };
+    }
+    j.min(limit)
+}
+
+/// A section that is one paragraph reads as that paragraph's text (as a colon item's
+/// definition does, so a pair moved between the styles keeps its definition).
+fn sole_paragraph<'e>(events: &'e [Spanned<'e>], range: Range<usize>) -> &'e [Spanned<'e>] {
+    let (start, end) = (range.start, range.end);
+    let is_paragraph = matches!(events[start].0, Event::Start(Tag::Paragraph));
+    if is_paragraph && matching_end(events, start) + 1 == end {
+        return &events[start + 1..end - 1];
+    }
+    &events[range]
+}
+
+/// A table's rows (the header first), each as its cells' inline events.
+fn table_rows(events: &[Spanned<'_>], start: usize, end: usize) -> Vec<Vec<Range<usize>>> {
+    let mut rows = Vec::new();
+    let mut i = start + 1;
+    while i < end {
+        if let Event::Start(Tag::TableHead | Tag::TableRow) = events[i].0 {
+            let row_end = matching_end(events, i);
+            let mut cells = Vec::new();
+            let mut j = i + 1;
+            while j < row_end {
+                let cell_end = matching_end(events, j);
+                if matches!(events[j].0, Event::Start(Tag::TableCell)) {
+                    cells.push(j + 1..cell_end);
+                }
+                j = cell_end + 1;
+            }
+            rows.push(cells);
+            i = row_end + 1;
+        } else if matches!(events[i].0, Event::End(TagEnd::Table)) {
+            break;
+        } else {
+            i += 1;
+        }
+    }
+    rows
+}
