@@ -169,7 +169,10 @@ fn refuse_or_keep(
         return Err(Error::NoCards { path });
     }
     diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    if diagnostics.iter().any(|d| d.severity == diag::Severity::Error) {
+    if diagnostics
+        .iter()
+        .any(|d| d.severity == diag::Severity::Error)
+    {
         return Err(Error::Invalid(diagnostics)); // bad settings in front matter
     }
     if options.strict && !diagnostics.is_empty() {

@@ -110,7 +110,9 @@ impl FileSettings {
     /// `cards`, `skip` and `deck` as a rule or the front matter sets them.
     pub fn apply(&mut self, cards: Option<&[Style]>, skip: Option<bool>, deck: Option<&str>) {
         if let Some(cards) = cards {
-            self.styles = std::iter::once(Style::Quiz).chain(cards.iter().copied()).collect();
+            self.styles = std::iter::once(Style::Quiz)
+                .chain(cards.iter().copied())
+                .collect();
             self.styles.sort_unstable();
             self.styles.dedup();
         }

@@ -80,7 +80,12 @@ impl FileMeta {
 pub(crate) fn folder_name(dir: &Path) -> String {
     let named = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     named
-        .or_else(|| dir.canonicalize().ok()?.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| {
+            dir.canonicalize()
+                .ok()?
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_default()
 }
 

@@ -74,7 +74,9 @@ pub(crate) fn split_dash<'a>(events: &[Spanned<'a>], plain: bool) -> Option<Spli
     if let Some(at) = after_term {
         if let Some((Event::Text(text), _)) = events.get(at) {
             let rest = text.trim_start();
-            let sep = ["– ", "— ", "- ", ". "].iter().find(|s| rest.starts_with(**s));
+            let sep = ["– ", "— ", "- ", ". "]
+                .iter()
+                .find(|s| rest.starts_with(**s));
             if let Some(sep) = sep {
                 let cut = text.len() - rest.len() + sep.len();
                 return Some(cut_at(events, at, cut, cut));

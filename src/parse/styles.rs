@@ -6,10 +6,10 @@ use std::ops::Range;
 use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
 
 use super::directive::Directives;
+use super::first_paragraph;
 use super::render::{matching_end, plain_text};
 use super::separator::{split, Spanned};
 use super::walk::{Made, Walker};
-use super::first_paragraph;
 use crate::identity::normalize;
 use crate::settings::Style;
 
@@ -22,7 +22,10 @@ fn is_question(text: &str) -> bool {
 
 /// Whether an item's first paragraph starts with a task checkbox, and whether it is checked.
 fn task_mark(events: &[Spanned<'_>], item: usize) -> Option<bool> {
-    let first = if matches!(events.get(item + 1), Some((Event::Start(Tag::Paragraph), _))) {
+    let first = if matches!(
+        events.get(item + 1),
+        Some((Event::Start(Tag::Paragraph), _))
+    ) {
         item + 2
     } else {
         item + 1
@@ -71,7 +74,7 @@ impl<'a> Walker<'a> {
         context: &[String],
         top: bool,
         ordered: bool,
-        following: Option<usize>,
+        following: Option<(usize, usize)>,
     ) -> Option<bool> {
         if !self.settings.has(Style::Quiz) {
             return None;
@@ -83,13 +86,14 @@ impl<'a> Walker<'a> {
         question.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
         let text = normalize(&plain_text(&question));
         let mut answers = self.answers_under(rest, end);
-        let mut uses_following = false;
+        let mut between = None;
         if answers.options.is_none() && answers.answer_item.is_none() {
-            if let Some(list) = following.filter(|&l| is_options(events, l)) {
+            if let Some((from, list)) = following.filter(|&(_, l)| is_options(events, l)) {
                 answers.options = Some(list);
-                uses_following = true;
+                between = Some(from..list);
             }
         }
+        let uses_following = between.is_some();
         let checked = self.checked_options(answers.options);
         let marked = !checked.is_empty() || answers.answer_item.is_some();
         if text.is_empty() || !marked || !(is_question(&text) || ordered) {
@@ -106,7 +110,7 @@ impl<'a> Walker<'a> {
         let before = self.parsed.cards.len();
         self.card(made, context, &question, &refs);
         if self.parsed.cards.len() > before {
-            self.put_options(before, answers.options);
+            self.put_options(before, between.unwrap_or_default(), answers.options);
         }
         Some(uses_following)
     }
@@ -148,7 +152,9 @@ impl<'a> Walker<'a> {
             return Vec::new();
         };
         let items = items(self.events, list).into_iter();
-        items.filter(|&i| task_mark(self.events, i) == Some(true)).collect()
+        items
+            .filter(|&i| task_mark(self.events, i) == Some(true))
+            .collect()
     }
 
     /// The back of a quiz card: each checked option (without its box) and what is under
@@ -188,13 +194,15 @@ impl<'a> Walker<'a> {
         parts
     }
 
-    /// Renders a question's options below it on the front.
-    fn put_options(&mut self, card: usize, options: Option<usize>) {
+    /// Renders a question's options below it on the front, after what stands between
+    /// the question and them (`between`: its code or picture).
+    fn put_options(&mut self, card: usize, between: Range<usize>, options: Option<usize>) {
         let Some(list) = options else {
             return;
         };
         let mut images = std::mem::take(&mut self.parsed.cards[card].images);
-        let mut html = String::from("<ul class=\"n2a-options\">");
+        let mut html = self.render(&self.events[between], &mut images);
+        html.push_str("<ul class=\"n2a-options\">");
         for item in items(self.events, list) {
             let item_end = matching_end(self.events, item);
             let (first, _) = first_paragraph(self.events, item, item_end);
@@ -221,34 +229,54 @@ impl<'a> Walker<'a> {
         context: &[String],
     ) -> usize {
         let parent = (self.section_names.clone(), self.place.clone());
-        let is_deck = Some(start) == self.deck_heading;
+        // The deck's heading, or the file's first `#` heading (its title), is no card.
+        let is_deck = Some(start) == self.deck_heading || Some(start) == self.title_heading;
         self.heading(start, end, level);
         let heading = &self.events[start + 1..end];
         let text = normalize(&plain_text(heading));
         let style = self.settings.has(Style::Headings)
             || (self.settings.has(Style::Quiz) && is_question(&text));
-        if is_deck || !style || text.is_empty() {
+        // A heading ending in a colon (`#### Use Cases:`) introduces what follows.
+        let label = text.ends_with([':', '：']);
+        if is_deck || !style || text.is_empty() || label {
             return end + 1;
         }
         let section_end = section_end(self.events, end + 1, level, limit);
         let before = self.parsed.cards.len();
         self.blocks_inner(end + 1..section_end, context, true);
-        if self.parsed.cards.len() == before && end + 1 < section_end {
+        // A section that makes cards of its own is defined by its opening paragraphs, if
+        // any; one that makes none by all it holds.
+        let content = if self.parsed.cards.len() == before {
+            end + 1..section_end
+        } else {
+            end + 1..lead_paragraphs(self.events, end + 1, section_end)
+        };
+        if !content.is_empty() {
             let directives = Directives::find(heading);
             let term = directives.strip(heading);
-            let content = sole_paragraph(self.events, end + 1..section_end);
             let made = Made {
                 offset: self.events[start].1.start,
                 top: false,
                 directives: &directives,
                 term_text: &text,
             };
-            // The card's sections are those above its heading.
+            // The card's sections are those above its heading, and it comes before the
+            // cards its section holds.
             let own = (
                 std::mem::replace(&mut self.section_names, parent.0),
                 std::mem::replace(&mut self.place, parent.1),
             );
-            self.card(made, context, &term, &[content]);
+            let made_before = self.parsed.cards.len();
+            self.card(
+                made,
+                context,
+                &term,
+                &[sole_paragraph(self.events, content)],
+            );
+            if self.parsed.cards.len() > made_before {
+                let card = self.parsed.cards.remove(made_before);
+                self.parsed.cards.insert(before, card);
+            }
             (self.section_names, self.place) = own;
         }
         section_end
@@ -262,9 +290,18 @@ impl<'a> Walker<'a> {
         let Some((header, body)) = rows.split_first() else {
             return;
         };
+        let corner = header
+            .first()
+            .map_or(String::new(), |c| self.cell_text(c.clone()));
+        if is_attribute_header(&corner) {
+            return; // a comparison: its first column names attributes, not terms
+        }
         let firsts: Vec<String> = body
             .iter()
-            .map(|row| row.first().map_or(String::new(), |c| self.cell_text(c.clone())))
+            .map(|row| {
+                row.first()
+                    .map_or(String::new(), |c| self.cell_text(c.clone()))
+            })
             .collect();
         for (row, first) in body.iter().zip(&firsts) {
             if first.is_empty() || firsts.iter().filter(|f| *f == first).count() > 1 {
@@ -333,6 +370,27 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// A first header cell that says the rows are attributes of the things the other
+/// columns compare (`| 項目 | S3 | EBS |`, `| Feature | A | B |`), or says nothing.
+fn is_attribute_header(corner: &str) -> bool {
+    const WORDS: [&str; 12] = [
+        "項目",
+        "比較項目",
+        "特徴",
+        "観点",
+        "比較",
+        "機能",
+        "feature",
+        "features",
+        "aspect",
+        "attribute",
+        "property",
+        "criteria",
+    ];
+    let corner = corner.trim().to_lowercase();
+    corner.is_empty() || WORDS.contains(&corner.as_str())
+}
+
 /// Where a heading's section ends: at the next heading of its level or higher.
 fn section_end(events: &[Spanned<'_>], from: usize, level: HeadingLevel, limit: usize) -> usize {
     let mut j = from;
@@ -348,6 +406,37 @@ fn section_end(events: &[Spanned<'_>], from: usize, level: HeadingLevel, limit: 
         };
     }
     j.min(limit)
+}
+
+/// The end of the paragraphs that open a section at `from`: prose, not a bold label
+/// (`**Technical Specifications**:`) that introduces what follows.
+fn lead_paragraphs(events: &[Spanned<'_>], from: usize, limit: usize) -> usize {
+    let mut j = from;
+    while j < limit && matches!(events[j].0, Event::Start(Tag::Paragraph)) {
+        let end = matching_end(events, j);
+        if is_bold_label(&events[j + 1..end]) {
+            break;
+        }
+        j = end + 1;
+    }
+    // No opening prose: the list right under the heading defines it.
+    if j == from && j < limit && matches!(events[j].0, Event::Start(Tag::List(_))) {
+        return matching_end(events, j) + 1;
+    }
+    j
+}
+
+/// Inline events that are only bold text, maybe with a colon after it.
+fn is_bold_label(inline: &[Spanned<'_>]) -> bool {
+    let Some((Event::Start(Tag::Strong), _)) = inline.first() else {
+        return false;
+    };
+    let end = matching_end(inline, 0);
+    inline[end + 1..].iter().all(|(e, _)| match e {
+        Event::Text(t) => t.trim().trim_end_matches([':', '：']).trim().is_empty(),
+        Event::SoftBreak | Event::HardBreak => true,
+        _ => false,
+    })
 }
 
 /// A section that is one paragraph reads as that paragraph's text (as a colon item's

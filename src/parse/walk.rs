@@ -37,6 +37,8 @@ pub(super) struct Walker<'a> {
     title: Arc<str>,
     /// The `#` heading that names the deck (none in a vault).
     pub(super) deck_heading: Option<usize>,
+    /// The file's first `#` heading: its title, never a card of the `headings` style.
+    pub(super) title_heading: Option<usize>,
     sections: Vec<(HeadingLevel, String)>,
     /// The names of `sections`, shared by every card of the section; and the card's
     /// place: the title (in a vault, where the deck is not the file) and the sections.
@@ -134,6 +136,7 @@ impl<'a> Walker<'a> {
             deck,
             title,
             deck_heading,
+            title_heading: first_h1(events),
             sections: Vec::new(),
             section_names: Arc::from(Vec::new()),
             place: Arc::from(Vec::new()),
@@ -312,8 +315,7 @@ impl<'a> Walker<'a> {
     /// the list of options right after it that a quiz question used).
     fn list(&mut self, start: usize, end: usize, context: &[String], top: bool) -> usize {
         let ordered = matches!(self.events[start].0, Event::Start(Tag::List(Some(_))));
-        let following = matches!(self.events.get(end + 1), Some((Event::Start(Tag::List(_)), _)))
-            .then_some(end + 1);
+        let following = list_after(self.events, end + 1);
         let mut next = end + 1;
         let mut i = start + 1;
         while i < end {
@@ -322,7 +324,9 @@ impl<'a> Walker<'a> {
                 let last = item_end + 1 >= end;
                 let after = following.filter(|_| last);
                 match self.quiz_item((i, item_end), context, top, ordered, after) {
-                    Some(true) => next = after.map_or(next, |l| matching_end(self.events, l) + 1),
+                    Some(true) => {
+                        next = after.map_or(next, |(_, l)| matching_end(self.events, l) + 1)
+                    }
                     Some(false) => {}
                     None => self.item(i, item_end, context, top),
                 }
@@ -607,6 +611,22 @@ impl Walker<'_> {
             (None, d) => d,
         }
     }
+}
+
+/// The list at `from`, or after the code, images or HTML between (a quiz question's
+/// code, then its options): where those start, and the list.
+fn list_after(events: &[Spanned<'_>], from: usize) -> Option<(usize, usize)> {
+    let mut j = from;
+    for _ in 0..4 {
+        match events.get(j)?.0 {
+            Event::Start(Tag::List(_)) => return Some((from, j)),
+            Event::Start(Tag::CodeBlock(_) | Tag::HtmlBlock | Tag::Paragraph) => {
+                j = matching_end(events, j) + 1
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Whether an item split at its separator is a card: a term that reads as one (not a
