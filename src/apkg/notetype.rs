@@ -66,6 +66,7 @@ pub(crate) const CSS: &str = r#".card {
 .n2a-term { font-size: 1.2em; font-weight: 600; }
 .n2a-definition { margin-top: 0.5em; }
 .n2a-definition ul, .n2a-definition ol { padding-left: 1.4em; margin: 0.3em 0; }
+.n2a-options { font-size: 0.85em; font-weight: normal; list-style: upper-alpha; padding-left: 1.6em; margin: 0.4em 0; }
 .n2a-source { font-size: 0.6em; color: #8c959f; margin-top: 1.5em; }
 .card img { max-width: 100%; height: auto; }
 .n2a-missing-image { font-size: 0.8em; color: #9a6700; }

@@ -227,6 +227,28 @@ mod tests {
     }
 
     #[test]
+    fn anki_settings_in_flow_or_block_style() {
+        let (fm, ..) = front("---\nanki: {cards: [outline, tables], deck: Exam::Chapter 1}\n---\n");
+        assert_eq!(fm.cards, Some(vec![Style::Outline, Style::Tables]));
+        assert_eq!(fm.deck.as_deref(), Some("Exam::Chapter 1"));
+        let (fm, ..) = front("---\nanki:\n  cards: headings\n  skip: false\n---\n");
+        assert_eq!((fm.cards, fm.skip), (Some(vec![Style::Headings]), Some(false)));
+        assert!(fm.errors.is_empty());
+    }
+
+    #[test]
+    fn unknown_anki_keys_and_styles_are_errors_where_they_are() {
+        let text = "---\ntitle: x\nanki:\n  cards: [bullets]\n  colour: red\n---\n";
+        let (fm, ..) = front(text);
+        let found: Vec<(&str, &str)> = fm
+            .errors
+            .iter()
+            .map(|f| (f.code, &text[f.offset..f.offset + 6]))
+            .collect();
+        assert_eq!(found, [("bad-settings", "bullet"), ("bad-settings", "colour")]);
+    }
+
+    #[test]
     fn a_block_that_is_not_a_mapping_is_read_as_notes() {
         let (fm, body, findings) = front("---\n- term: def\n---\n");
         assert_eq!((fm, body), (FrontMatter::default(), 0));

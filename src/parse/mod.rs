@@ -368,6 +368,8 @@ fn only_images(block: &[Spanned<'_>]) -> bool {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_styles;
 
 /// `text` without leading and trailing white space, in its own allocation when it has
 /// none to lose.

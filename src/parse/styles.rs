@@ -168,25 +168,65 @@ impl<'a> Walker<'a> {
         end: usize,
     ) -> Vec<Vec<Spanned<'a>>> {
         let events = self.events;
+        let answers: Vec<usize> = checked.iter().chain(answer_item.iter()).copied().collect();
+        // Two answers or more are a list; one is shown as it is.
+        let listed = answers.len() > 1;
+        let html = |text: &'static str, at: usize| (Event::InlineHtml(text.into()), at..at);
         let mut parts = Vec::new();
-        for &item in checked.iter().chain(answer_item.iter()) {
+        for &item in &answers {
             let item_end = matching_end(events, item);
             let (first, nested) = first_paragraph(events, item, item_end);
+            let mut part: Vec<Spanned<'a>> = Vec::new();
+            if listed {
+                part.push(html(if parts.is_empty() { "<ul><li>" } else { "<li>" }, 0));
+            }
             let mut text: Vec<Spanned<'a>> = events[first].to_vec();
             text.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
             if Some(item) == answer_item {
                 text = split(&text).map_or(text, |s| s.definition);
             }
-            parts.push(text);
-            parts.push(events[nested..item_end].to_vec());
+            part.extend(text);
+            part.extend_from_slice(&events[nested..item_end]);
+            if listed {
+                let last = parts.len() + 1 == answers.len();
+                part.push(html(if last { "</li></ul>" } else { "</li>" }, 0));
+            }
+            parts.push(part);
         }
-        // Explanation under the question that is neither its options nor its answer.
+        parts.extend(self.explanation(rest, end, answer_item));
+        parts
+    }
+
+    /// What is under a question besides its options and its answer: the blocks, and the
+    /// other items of the answer's list.
+    fn explanation(
+        &self,
+        rest: usize,
+        end: usize,
+        answer_item: Option<usize>,
+    ) -> Vec<Vec<Spanned<'a>>> {
+        let events = self.events;
+        let mut parts = Vec::new();
         let mut i = rest;
         while i < end {
             let block_end = matching_end(events, i);
             let is_list = matches!(events[i].0, Event::Start(Tag::List(_)));
-            let answers = is_list && (is_options(events, i) || answer_item.is_some());
-            if !answers {
+            if is_list && is_options(events, i) {
+                // the options: on the front
+            } else if is_list && answer_item.is_some_and(|a| a > i && a < block_end) {
+                let others: Vec<usize> = items(events, i)
+                    .into_iter()
+                    .filter(|&item| Some(item) != answer_item)
+                    .collect();
+                if !others.is_empty() {
+                    let mut list = vec![events[i].clone()];
+                    for item in others {
+                        list.extend_from_slice(&events[item..=matching_end(events, item)]);
+                    }
+                    list.push(events[block_end].clone());
+                    parts.push(list);
+                }
+            } else {
                 parts.push(events[i..=block_end].to_vec());
             }
             i = block_end + 1;
@@ -329,14 +369,14 @@ impl<'a> Walker<'a> {
                 continue;
             }
             let label = header.get(column).map(|h| plain_text(&events[h.clone()]));
-            let mut part: Vec<Spanned<'a>> = Vec::new();
+            // One line per column: `<b>Header</b>: cell`.
             let at = events[cell.start.saturating_sub(1)].1.clone();
+            let mut html = if parts.is_empty() { String::new() } else { "<br>".to_string() };
             if let Some(label) = label.filter(|l| !l.trim().is_empty()) {
-                let html = format!("<b>{}</b>: ", super::render::escape(label.trim()));
-                part.push((Event::InlineHtml(html.into()), at.clone()));
+                html.push_str(&format!("<b>{}</b>: ", super::render::escape(label.trim())));
             }
+            let mut part: Vec<Spanned<'a>> = vec![(Event::InlineHtml(html.into()), at)];
             part.extend_from_slice(&events[cell.clone()]);
-            part.push((Event::InlineHtml("<br>".into()), at));
             parts.push(part);
         }
         let refs: Vec<&[Spanned<'_>]> = parts.iter().map(Vec::as_slice).collect();

@@ -35,3 +35,5 @@ fixture_snapshot!(skip_reverse_and_id_comments, "directives");
 fixture_snapshot!(sections_decks_and_folders, "sections");
 fixture_snapshot!(obsidian_vault, "vault");
 fixture_snapshot!(real_notes_rules, "realnotes");
+fixture_snapshot!(quiz_questions_and_their_answers, "quiz");
+fixture_snapshot!(styles_chosen_by_settings, "styles");
