@@ -157,23 +157,21 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     })
 }
 
-/// The diagnostics in file order; an error if there are no cards, or with `--strict`
-/// any warning.
+/// The diagnostics in file order; an error if one of them is (bad settings), if there
+/// are no cards, or with `--strict` if there is any warning.
 fn refuse_or_keep(
     notes: &[Note],
     mut diagnostics: Vec<Diagnostic>,
     options: &Options,
 ) -> Result<Vec<Diagnostic>, Error> {
+    diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+    let is_error = |d: &Diagnostic| d.severity == diag::Severity::Error;
+    if diagnostics.iter().any(is_error) {
+        return Err(Error::Invalid(diagnostics)); // bad settings in front matter
+    }
     if notes.is_empty() {
         let path = options.inputs.first().cloned().unwrap_or_default();
         return Err(Error::NoCards { path });
-    }
-    diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    if diagnostics
-        .iter()
-        .any(|d| d.severity == diag::Severity::Error)
-    {
-        return Err(Error::Invalid(diagnostics)); // bad settings in front matter
     }
     if options.strict && !diagnostics.is_empty() {
         return Err(Error::Invalid(diag::all_errors(diagnostics)));

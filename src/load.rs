@@ -143,7 +143,8 @@ fn folder_deck(root: &Path, name: &str) -> String {
 /// The notes of a vault folder share a deck, and whether two cards of it would show the
 /// same front depends on all of them: building one file of a vault must give the same
 /// ids as building the whole vault.
-pub fn vault_peers(files: &[NoteFile]) -> Vec<NoteFile> {
+/// Each peer gets the settings its folder's would give it as an input file.
+pub fn vault_peers(files: &[NoteFile], config: Option<&Path>) -> Vec<NoteFile> {
     let folders: BTreeSet<PathBuf> = files
         .iter()
         .filter(|f| f.meta.vault_deck.is_some())
@@ -168,8 +169,14 @@ pub fn vault_peers(files: &[NoteFile]) -> Vec<NoteFile> {
             .filter(|p| p.canonicalize().is_ok_and(|c| !built.contains(&c)))
             .collect();
         entries.sort();
+        let settings = crate::settings::Settings::for_folder(&folder, config).unwrap_or_default();
         for path in entries {
-            let meta = vaults.meta(&path, &folder);
+            let mut meta = vaults.meta(&path, &folder);
+            let file_name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            meta.settings = settings.for_file(&file_name);
+            meta.folder_deck = folder_deck(&folder, &file_name);
             let name = path.to_string_lossy().into_owned();
             peers.push(NoteFile { path, name, meta });
         }

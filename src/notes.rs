@@ -78,7 +78,7 @@ fn each_file(
 /// among them (see [`crate::load::vault_peers`]); none when a whole vault, or no vault,
 /// is built. A peer that cannot be read counts for nothing.
 pub fn unbuilt_keys(files: &[NoteFile], options: &Options) -> Vec<CardKey> {
-    let peers = crate::load::vault_peers(files);
+    let peers = crate::load::vault_peers(files, options.config.as_deref());
     let names: Vec<Arc<str>> = peers.iter().map(|p| Arc::from(p.name.as_str())).collect();
     let parsed = each_file(&peers, &names, options).into_iter().flatten();
     parsed.flat_map(|f| f.keys).collect()

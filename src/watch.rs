@@ -13,11 +13,14 @@ use crate::{build, Error, Extracted, Options, Summary};
 /// (write a temporary file, rename it over the note, touch it).
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
-/// Files whose change means a rebuild: notes and images.
+/// Files whose change means a rebuild: notes, images and settings.
 fn relevant(path: &Path, ignored: &[PathBuf]) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.starts_with(".notes2anki-") || ignored.iter().any(|p| path.starts_with(p)) {
         return false;
+    }
+    if name == crate::settings::FILE_NAME {
+        return true;
     }
     let ext = path
         .extension()
@@ -124,6 +127,7 @@ mod tests {
         let ignored = vec![PathBuf::from("/n/out.apkg"), PathBuf::from("/cache")];
         assert!(relevant(Path::new("/n/a.md"), &ignored));
         assert!(relevant(Path::new("/n/img/x.PNG"), &ignored));
+        assert!(relevant(Path::new("/n/notes2anki.toml"), &ignored));
         assert!(!relevant(Path::new("/n/a.md~"), &ignored));
         assert!(!relevant(Path::new("/n/.a.md.swp"), &ignored));
         assert!(!relevant(Path::new("/n/4913"), &ignored));

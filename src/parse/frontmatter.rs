@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(fm.cards, Some(vec![Style::Outline, Style::Tables]));
         assert_eq!(fm.deck.as_deref(), Some("Exam::Chapter 1"));
         let (fm, ..) = front("---\nanki:\n  cards: headings\n  skip: false\n---\n");
-        assert_eq!((fm.cards, fm.skip), (Some(vec![Style::Headings]), Some(false)));
+        assert_eq!(
+            (fm.cards, fm.skip),
+            (Some(vec![Style::Headings]), Some(false))
+        );
         assert!(fm.errors.is_empty());
     }
 
@@ -245,7 +248,10 @@ mod tests {
             .iter()
             .map(|f| (f.code, &text[f.offset..f.offset + 6]))
             .collect();
-        assert_eq!(found, [("bad-settings", "bullet"), ("bad-settings", "colour")]);
+        assert_eq!(
+            found,
+            [("bad-settings", "bullet"), ("bad-settings", "colour")]
+        );
     }
 
     #[test]

@@ -292,34 +292,44 @@ impl<'a> Walker<'a> {
             end + 1..lead_paragraphs(self.events, end + 1, section_end)
         };
         if !content.is_empty() {
-            let directives = Directives::find(heading);
-            let term = directives.strip(heading);
-            let made = Made {
-                offset: self.events[start].1.start,
-                top: false,
-                directives: &directives,
-                term_text: &text,
-            };
-            // The card's sections are those above its heading, and it comes before the
-            // cards its section holds.
-            let own = (
-                std::mem::replace(&mut self.section_names, parent.0),
-                std::mem::replace(&mut self.place, parent.1),
-            );
-            let made_before = self.parsed.cards.len();
-            self.card(
-                made,
-                context,
-                &term,
-                &[sole_paragraph(self.events, content)],
-            );
-            if self.parsed.cards.len() > made_before {
-                let card = self.parsed.cards.remove(made_before);
-                self.parsed.cards.insert(before, card);
-            }
-            (self.section_names, self.place) = own;
+            let sections = SectionsAbove(parent.0, parent.1);
+            self.heading_card((start, end), &text, sections, context, content, before);
         }
         section_end
+    }
+
+    /// The card of a heading: its sections are those above it (`parent`), and it comes
+    /// before the cards its section holds (at `at`).
+    fn heading_card(
+        &mut self,
+        (start, end): (usize, usize),
+        text: &str,
+        parent: SectionsAbove,
+        context: &[String],
+        content: Range<usize>,
+        at: usize,
+    ) {
+        let heading = &self.events[start + 1..end];
+        let directives = Directives::find(heading);
+        let term = directives.strip(heading);
+        let made = Made {
+            offset: self.events[start].1.start,
+            top: false,
+            directives: &directives,
+            term_text: text,
+        };
+        let own = (
+            std::mem::replace(&mut self.section_names, parent.0),
+            std::mem::replace(&mut self.place, parent.1),
+        );
+        let before = self.parsed.cards.len();
+        let definition = sole_paragraph(self.events, content);
+        self.card(made, context, &term, &[definition]);
+        if self.parsed.cards.len() > before {
+            let card = self.parsed.cards.remove(before);
+            self.parsed.cards.insert(at, card);
+        }
+        (self.section_names, self.place) = own;
     }
 
     /// With `tables` on: each body row of a table whose first cell is its own (no other
@@ -371,7 +381,11 @@ impl<'a> Walker<'a> {
             let label = header.get(column).map(|h| plain_text(&events[h.clone()]));
             // One line per column: `<b>Header</b>: cell`.
             let at = events[cell.start.saturating_sub(1)].1.clone();
-            let mut html = if parts.is_empty() { String::new() } else { "<br>".to_string() };
+            let mut html = if parts.is_empty() {
+                String::new()
+            } else {
+                "<br>".to_string()
+            };
             if let Some(label) = label.filter(|l| !l.trim().is_empty()) {
                 html.push_str(&format!("<b>{}</b>: ", super::render::escape(label.trim())));
             }
@@ -430,6 +444,9 @@ fn is_attribute_header(corner: &str) -> bool {
     let corner = corner.trim().to_lowercase();
     corner.is_empty() || WORDS.contains(&corner.as_str())
 }
+
+/// The section names and place above a heading, for its own card.
+struct SectionsAbove(std::sync::Arc<[String]>, std::sync::Arc<[String]>);
 
 /// Where a heading's section ends: at the next heading of its level or higher.
 fn section_end(events: &[Spanned<'_>], from: usize, level: HeadingLevel, limit: usize) -> usize {

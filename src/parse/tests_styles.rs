@@ -29,7 +29,11 @@ fn a_question_with_a_checked_option_is_a_card_and_its_options_are_none() {
         card.options_html,
         "<ul class=\"n2a-options\"><li>Regression</li><li>Clustering</li></ul>"
     );
-    assert!(card.definition_html.starts_with("Clustering\n<ul>"), "{}", card.definition_html);
+    assert!(
+        card.definition_html.starts_with("Clustering\n<ul>"),
+        "{}",
+        card.definition_html
+    );
     assert!(card.definition_html.contains("It groups."));
 }
 
@@ -39,7 +43,11 @@ fn options_may_follow_the_question_after_its_code() {
     let cards = with(md, &[]);
     let terms: Vec<&str> = cards.iter().map(|c| c.term_text.as_str()).collect();
     assert_eq!(terms, ["How many layers?", "Next?"]);
-    assert!(cards[0].options_html.starts_with("<pre><code"), "{}", cards[0].options_html);
+    assert!(
+        cards[0].options_html.starts_with("<pre><code"),
+        "{}",
+        cards[0].options_html
+    );
     assert_eq!(cards[0].definition_html, "3");
 }
 
@@ -49,11 +57,16 @@ fn an_answer_item_answers_a_question_and_unanswered_ones_are_context() {
     let cards = with(md, &[]);
     assert_eq!(cards.len(), 1);
     assert_eq!(cards[0].term_text, "What does DNS do?");
-    assert!(cards[0].definition_html.starts_with("names to addresses\n<ul>"));
+    assert!(cards[0]
+        .definition_html
+        .starts_with("names to addresses\n<ul>"));
     assert!(cards[0].definition_html.contains("Over UDP."));
     // With quiz off (no settings turn it off: the default is on), the question is context.
     let md = "- A numbered list\n  - [x] done\n";
-    assert!(with(md, &[]).is_empty(), "a bullet that is no question makes no quiz card");
+    assert!(
+        with(md, &[]).is_empty(),
+        "a bullet that is no question makes no quiz card"
+    );
 }
 
 #[test]
@@ -72,14 +85,21 @@ fn a_heading_and_its_content_are_a_card_with_headings_on() {
         made(md, &[Style::Headings]),
         [
             (3, "Redshift".to_string(), "A data warehouse.".to_string()),
-            (7, "S3".to_string(), "<p>Object storage.</p>\n<ul>\n<li>Buckets.</li>\n</ul>".to_string()),
+            (
+                7,
+                "S3".to_string(),
+                "<p>Object storage.</p>\n<ul>\n<li>Buckets.</li>\n</ul>".to_string()
+            ),
             (15, "EC2".to_string(), "Servers.".to_string()),
         ]
     );
     // Off by default; a question heading is a card anyway (quiz).
     assert!(with(md, &[]).is_empty());
     let quiz = made("## Is TCP reliable?\n\nYes.\n", &[]);
-    assert_eq!(quiz, [(1, "Is TCP reliable?".to_string(), "Yes.".to_string())]);
+    assert_eq!(
+        quiz,
+        [(1, "Is TCP reliable?".to_string(), "Yes.".to_string())]
+    );
 }
 
 #[test]
@@ -117,7 +137,9 @@ fn an_outline_item_is_a_card_of_its_nested_content() {
     let rows = made(md, &[Style::Outline]);
     let terms: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(terms, ["Amazon Kinesis Data Firehose", "Buffer"]);
-    assert!(rows[0].2.starts_with("<ul>\n<li>Delivers streams to S3</li>"));
+    assert!(rows[0]
+        .2
+        .starts_with("<ul>\n<li>Delivers streams to S3</li>"));
     let cards = with(md, &[Style::Outline]);
     assert_eq!(cards[1].context, ["Amazon Kinesis Data Firehose"]);
     assert_eq!(with(md, &[]).len(), 1, "off: only the nested pair");
@@ -130,7 +152,10 @@ fn dashes_after_a_bold_or_code_term_everywhere_and_after_any_term_with_dashes_on
     assert_eq!(off, ["Term", "cmd", "Dot", "Key"]);
     let on = made(md, &[Style::Dashes]);
     let terms: Vec<&str> = on.iter().map(|r| r.1.as_str()).collect();
-    assert_eq!(terms, ["Term", "cmd", "Dot", "Plain", "HTTP", "Ctrl-C", "Key"]);
+    assert_eq!(
+        terms,
+        ["Term", "cmd", "Dot", "Plain", "HTTP", "Ctrl-C", "Key"]
+    );
     assert_eq!(on[5].2, "copy");
     assert_eq!(on[6].2, "colon first: yes");
 }

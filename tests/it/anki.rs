@@ -1061,3 +1061,53 @@ fn the_rows_we_write_are_what_anki_reads_back() {
         }
     }
 }
+
+#[test]
+fn quiz_table_and_heading_cards_reach_anki_whole() {
+    if skipped("quiz_table_and_heading_cards_reach_anki_whole") {
+        return;
+    }
+    let (quiz, styles) = (fixture_project("quiz"), fixture_project("styles"));
+    let packages = [
+        build(quiz.path(), &["notes"]),
+        build(styles.path(), &["notes"]),
+    ];
+    let mut expected = cards_json(&run(quiz.path(), &["cards", "notes"]));
+    expected.extend(cards_json(&run(styles.path(), &["cards", "notes"])));
+    let by_term = |term: &str| {
+        let card = expected.iter().find(|c| c["term"] == term);
+        card.unwrap_or_else(|| panic!("no card `{term}`")).clone()
+    };
+    let quiz_card = by_term("Which of these is a type of unsupervised learning?");
+    let table_card = by_term("S3");
+    let heading_card = by_term("Amazon Redshift");
+    for importer in BOTH {
+        let col = import(importer, &[&packages[0], &packages[1]]);
+        let notes = notes_by_guid(&col);
+        assert_eq!(notes.len(), expected.len(), "{importer:?}");
+        for card in [&quiz_card, &table_card, &heading_card] {
+            let note = &notes[str_of(&card["guid"])];
+            let term = format!("{}{}", str_of(&card["term"]), str_of(&card["options"]));
+            assert_eq!(str_of(&note["fields"]["Term"]), term, "{importer:?}");
+            assert_eq!(
+                note["fields"]["Definition"], card["definition"],
+                "{importer:?}"
+            );
+            let question = str_of(&note["cards"][0]["question"]);
+            assert!(question.contains(&term), "{importer:?}: {question}");
+        }
+        let quiz_note = &notes[str_of(&quiz_card["guid"])];
+        let question = str_of(&quiz_note["cards"][0]["question"]);
+        assert!(question.contains("<li>Regression</li>"), "{question}");
+        let answer = str_of(&quiz_note["cards"][0]["answer"]);
+        assert!(
+            answer.contains("Clustering groups data by similarity."),
+            "{answer}"
+        );
+        let table_note = &notes[str_of(&table_card["guid"])];
+        let definition = str_of(&table_note["fields"]["Definition"]);
+        assert!(definition.contains("<b>Kind</b>: Storage"), "{definition}");
+        let deck = &notes[str_of(&heading_card["guid"])]["cards"][0]["deck"];
+        assert_eq!(deck, "notes::glossary", "{importer:?}");
+    }
+}

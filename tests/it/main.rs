@@ -14,6 +14,7 @@ mod obsidian;
 mod props;
 mod realworld;
 mod seed;
+mod settings;
 mod support;
 mod upgrade;
 mod watching;
