@@ -81,10 +81,8 @@ impl<'a> Walker<'a> {
         }
         let events = self.events;
         let (first, rest) = first_paragraph(events, start, end);
-        let directives = Directives::find(&events[first.clone()]);
-        let mut question = directives.strip(&events[first]);
-        question.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
-        let text = normalize(&plain_text(&question));
+        // Most items are no question: their answers are looked for first (a scan of
+        // what is nested), their text only then.
         let mut answers = self.answers_under(rest, end);
         let mut between = None;
         if answers.options.is_none() && answers.answer_item.is_none() {
@@ -93,10 +91,16 @@ impl<'a> Walker<'a> {
                 between = Some(from..list);
             }
         }
-        let uses_following = between.is_some();
         let checked = self.checked_options(answers.options);
-        let marked = !checked.is_empty() || answers.answer_item.is_some();
-        if text.is_empty() || !marked || !(is_question(&text) || ordered) {
+        if checked.is_empty() && answers.answer_item.is_none() {
+            return None;
+        }
+        let uses_following = between.is_some();
+        let directives = Directives::find(&events[first.clone()]);
+        let mut question = directives.strip(&events[first]);
+        question.retain(|(e, _)| !matches!(e, Event::TaskListMarker(_)));
+        let text = normalize(&plain_text(&question));
+        if text.is_empty() || !(is_question(&text) || ordered) {
             return None;
         }
         let definition = self.answer_parts(&checked, answers.answer_item, rest, end);
@@ -139,11 +143,15 @@ impl<'a> Walker<'a> {
         found
     }
 
+    /// Whether an item starts with `Answer` (or `正解`, `答え`, `解答`): its first text.
     fn is_answer_item(&self, item: usize) -> bool {
         let end = matching_end(self.events, item);
         let (first, _) = first_paragraph(self.events, item, end);
-        let text = plain_text(&self.events[first]).trim().to_lowercase();
-        ANSWER_LABELS.iter().any(|label| text.starts_with(label))
+        let text = self.events[first].iter().find_map(|(e, _)| match e {
+            Event::Text(t) => Some(t.trim_start().to_lowercase()),
+            _ => None,
+        });
+        text.is_some_and(|t| ANSWER_LABELS.iter().any(|label| t.starts_with(label)))
     }
 
     /// The checked options' items.
@@ -276,8 +284,9 @@ impl<'a> Walker<'a> {
         let text = normalize(&plain_text(heading));
         let style = self.settings.has(Style::Headings)
             || (self.settings.has(Style::Quiz) && is_question(&text));
-        // A heading ending in a colon (`#### Use Cases:`) introduces what follows.
-        let label = text.ends_with([':', '：']);
+        // A heading ending in a colon (`#### Use Cases:`) introduces what follows; one
+        // like `## Overview` names a part of the note.
+        let label = text.ends_with([':', '：']) || is_part_of_a_note(&text);
         if is_deck || !style || text.is_empty() || label {
             return end + 1;
         }
@@ -443,6 +452,43 @@ fn is_attribute_header(corner: &str) -> bool {
     ];
     let corner = corner.trim().to_lowercase();
     corner.is_empty() || WORDS.contains(&corner.as_str())
+}
+
+/// Headings that name a part of a note, not a term: `Overview`, `Related topics`, …
+fn is_part_of_a_note(heading: &str) -> bool {
+    const PARTS: [&str; 30] = [
+        "overview",
+        "introduction",
+        "summary",
+        "conclusion",
+        "notes",
+        "tl;dr",
+        "key points",
+        "key concepts",
+        "examples",
+        "example",
+        "exam tips",
+        "tips",
+        "practice questions",
+        "questions",
+        "related topics",
+        "related concepts",
+        "related",
+        "see also",
+        "references",
+        "resources",
+        "additional resources",
+        "further reading",
+        "best practices",
+        "links",
+        "概要",
+        "まとめ",
+        "参考",
+        "参考資料",
+        "関連",
+        "例",
+    ];
+    PARTS.contains(&heading.trim().to_lowercase().as_str())
 }
 
 /// The section names and place above a heading, for its own card.
