@@ -32,7 +32,10 @@ pub struct Diagnostic {
     pub code: &'static str,
     pub message: String,
     /// For errors: the offending source line, shown under the message.
-    pub source_line: Option<String>,
+    pub source_line: Option<Box<str>>,
+    /// What many warnings of one code may share (why remote images could not be had):
+    /// the command line shows them as one group per cause.
+    pub cause: Option<Box<str>>,
 }
 
 impl Diagnostic {
@@ -50,6 +53,7 @@ impl Diagnostic {
             code,
             message: message.into(),
             source_line: None,
+            cause: None,
         }
     }
 
@@ -66,9 +70,15 @@ impl Diagnostic {
         }
     }
 
+    /// Marks the warning as one of a group sharing `cause`.
+    pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.cause = Some(cause.into().into_boxed_str());
+        self
+    }
+
     /// Shows `text` (the line the diagnostic is about) under the message.
     pub fn with_source_line(mut self, text: impl Into<String>) -> Self {
-        self.source_line = Some(text.into());
+        self.source_line = Some(text.into().into_boxed_str());
         self
     }
 }
@@ -113,7 +123,7 @@ pub fn all_errors(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
             let line = text
                 .as_deref()
                 .and_then(|t| t.lines().nth(d.line.checked_sub(1)?))
-                .map(str::to_string);
+                .map(Box::from);
             Diagnostic {
                 severity: Severity::Error,
                 source_line: line,

@@ -27,6 +27,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A command line that cannot be run as written (exit code 2).
+    #[error("error[usage]: {message}")]
+    Usage { message: String },
     #[error("{}:{line}: error[bad-lock]: not a notes2anki lock file: {message}; fix it, or delete it to start afresh (notes renamed since the last build are then added anew)", path.display())]
     BadLock {
         path: PathBuf,

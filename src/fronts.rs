@@ -216,6 +216,8 @@ mod tests {
             file: "t.md".into(),
             definition: note::Hash(0),
             content: note::Hash(0),
+            tags: note::Hash(0),
+            media: note::Hash(0),
             templates: 1,
             location: crate::card::Location {
                 path: std::path::Path::new("t.md").into(),

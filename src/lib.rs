@@ -66,6 +66,8 @@ pub struct Options {
     pub extra_css: String,
     /// `--config FILE`: the settings file read instead of each input folder's own.
     pub config: Option<PathBuf>,
+    /// `--keep-options`: write the lock even when the note options differ from its own.
+    pub keep_options: bool,
 }
 
 impl Options {
@@ -94,6 +96,10 @@ pub struct Extracted {
     pub timings: Timings,
     /// What applied to each file read: styles, deck, cards made.
     pub files: Vec<notes::FileExplain>,
+    /// This build's note options, and, for a trial build (other note options than the
+    /// lock's, without `--keep-options`), the lock's: then the lock is not written.
+    pub note_options: lock::NoteOptions,
+    pub trial: Option<lock::NoteOptions>,
 }
 
 /// Reads, parses and identifies the notes, and resolves their images. Reads the lock
@@ -105,23 +111,8 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let lock_path = options.lock_path();
     let names = load::lock_names(&files, &lock_path);
     timings.read = lap.next();
-    // The lock is read while the files are parsed (each file read by the worker that
-    // parses it, so only the files being parsed are in memory at once).
-    let ((old_lock, lock_read), parsed) = rayon::join(
-        || timed(|| lock::Lock::read(&lock_path)),
-        || notes::parse_all(&files, &names, options),
-    );
-    memory::release(); // what parsing freed
-    let mut per_file = parsed.map_err(|unreadable| {
-        diagnostics.extend(unreadable);
-        Error::Invalid(std::mem::take(&mut diagnostics))
-    })?;
-    let old_lock = old_lock?;
-    diagnostics.extend(
-        per_file
-            .iter_mut()
-            .flat_map(|f| std::mem::take(&mut f.diagnostics)),
-    );
+    let (mut per_file, old_lock, lock_read) =
+        parse_with_lock(&files, &names, &lock_path, options, &mut diagnostics)?;
     (timings.parse, timings.read) = (lap.next(), timings.read + lock_read);
 
     let (media, media_diagnostics) = media::resolve_all(&mut per_file, options);
@@ -135,9 +126,10 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let assignment = ids::assign(&keys, old_lock.as_ref(), &built_files, options.now);
     notes::put_ids(&mut notes, assignment.cards);
     diagnostics.extend(assignment.diagnostics);
-    let notetype_hash = apkg::notetype::hash(&options.extra_css);
-    let notetype = lock::NotetypeEntry::for_build(old_lock.as_ref(), notetype_hash, options.now);
-    let report = Report::new(&notes, &keys, assignment.removed, old_lock.is_some());
+    let (notetype, note_options, trial) = lock::for_build(old_lock.as_ref(), options);
+    let lock_dir = temp::folder_of(&lock_path);
+    let had_lock = old_lock.is_some();
+    let report = Report::new(&notes, &keys, assignment.removed, had_lock, &lock_dir);
     drop(old_lock);
     memory::release(); // the id stage's tables, and the old lock
     timings.ids = lap.next();
@@ -154,7 +146,42 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         lock_path,
         timings,
         files: files_explained,
+        note_options,
+        trial,
     })
+}
+
+/// The parse and notes stages, with the lock read alongside (each file is read by the
+/// worker that parses it, so only the files being parsed are in memory at once). The
+/// files' diagnostics join `diagnostics`; an unreadable file, or lock, is an error.
+fn parse_with_lock(
+    files: &[load::NoteFile],
+    names: &[std::sync::Arc<str>],
+    lock_path: &Path,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<
+    (
+        Vec<notes::FileNotes>,
+        Option<lock::Lock>,
+        std::time::Duration,
+    ),
+    Error,
+> {
+    let ((old_lock, lock_read), parsed) = rayon::join(
+        || timed(|| lock::Lock::read(lock_path)),
+        || notes::parse_all(files, names, options),
+    );
+    memory::release(); // what parsing freed
+    let mut per_file = parsed.map_err(|unreadable| {
+        diagnostics.extend(unreadable);
+        Error::Invalid(std::mem::take(diagnostics))
+    })?;
+    let old_lock = old_lock?;
+    for file in &mut per_file {
+        diagnostics.append(&mut file.diagnostics);
+    }
+    Ok((per_file, old_lock, lock_read))
 }
 
 /// The diagnostics in file order; an error if one of them is (bad settings), if there
@@ -228,9 +255,11 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
     temp::sweep_beside(output);
     temp::sweep_beside(&extracted.lock_path);
     // The lock goes to a temporary file while the package is written (on the other
-    // core); it replaces the old lock only once the package is in place.
+    // core); it replaces the old lock only once the package is in place. A trial build
+    // leaves it as it was.
+    let trial = extracted.trial.is_some();
     let (package, lock_file) = std::thread::scope(|scope| {
-        let lock = scope.spawn(|| timed(|| write_lock(&extracted)));
+        let lock = scope.spawn(|| (!trial).then(|| timed(|| write_lock(&extracted))));
         let package = apkg::write(
             output,
             &extracted.notes,
@@ -241,26 +270,29 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
         (package, lock.join())
     });
     let written = package?;
-    let Ok((lock_file, lock_time)) = lock_file else {
+    let Ok(lock_file) = lock_file else {
         let source = std::io::Error::other("the lock writer stopped");
         let path = extracted.lock_path.clone();
         return Err(Error::Write { path, source });
     };
-    let (persisted, persist_time) = timed(|| {
-        temp::persist(lock_file?, &extracted.lock_path).map_err(|source| Error::Write {
-            path: extracted.lock_path.clone(),
-            source,
-        })
-    });
-    persisted?;
     extracted.timings.sqlite = written.collection;
     extracted.timings.zip = written.zip;
-    extracted.timings.lock = lock_time + persist_time;
+    if let Some((lock_file, lock_time)) = lock_file {
+        let (persisted, persist_time) = timed(|| {
+            temp::persist(lock_file?, &extracted.lock_path).map_err(|source| Error::Write {
+                path: extracted.lock_path.clone(),
+                source,
+            })
+        });
+        persisted?;
+        extracted.timings.lock = lock_time + persist_time;
+    }
     Ok((Summary::of(&extracted, output), extracted))
 }
 
 fn write_lock(extracted: &Extracted) -> Result<tempfile::NamedTempFile, Error> {
     let count = extracted.lock_len();
     let entry = |i| extracted.lock_entry(i);
-    lock::write_temp(&extracted.lock_path, &extracted.notetype, count, entry)
+    let head = (&extracted.notetype, &extracted.note_options);
+    lock::write_temp(&extracted.lock_path, head, count, entry)
 }

@@ -40,6 +40,10 @@ pub struct Entry {
     pub card_ids: Vec<i64>,
     /// The note's `mod` (seconds) as last written (`mod` in the file).
     pub mod_secs: i64,
+    /// Hashes of the note's tags and of its media files' names, to say what changed (not
+    /// in locks written before 0.2).
+    pub tags: Option<Hash>,
+    pub media: Option<Hash>,
 }
 
 /// An entry as written: borrowed, so a build never holds a second copy of every card.
@@ -56,6 +60,10 @@ pub struct EntryRef<'a> {
     pub card_ids: &'a [i64],
     #[serde(rename = "mod")]
     pub mod_secs: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Hash>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Hash>,
 }
 
 impl<'a> EntryRef<'a> {
@@ -72,6 +80,8 @@ impl<'a> EntryRef<'a> {
             note_id: note.ids.note_id,
             card_ids: &note.ids.card_ids,
             mod_secs: note.ids.mod_secs,
+            tags: Some(key.tags),
+            media: Some(key.media),
         }
     }
 }
@@ -89,6 +99,8 @@ impl Entry {
             note_id: self.note_id,
             card_ids: &self.card_ids,
             mod_secs: self.mod_secs,
+            tags: self.tags,
+            media: self.media,
         }
     }
 }
@@ -98,7 +110,7 @@ impl Entry {
 /// list of them is made).
 pub fn write_entries<'e, W: Write>(
     out: &mut W,
-    notetype: &NotetypeEntry,
+    (notetype, options): (&NotetypeEntry, &NoteOptions),
     count: usize,
     entry: impl Fn(usize) -> EntryRef<'e>,
 ) -> std::io::Result<()> {
@@ -113,6 +125,11 @@ pub fn write_entries<'e, W: Write>(
     write!(out, "  \"notetype\": ")?;
     serde_json::to_writer(&mut *out, notetype)?;
     writeln!(out, ",")?;
+    if *options != NoteOptions::default() {
+        write!(out, "  \"options\": ")?;
+        serde_json::to_writer(&mut *out, options)?;
+        writeln!(out, ",")?;
+    }
     write!(out, "  \"cards\": [")?;
     for (n, &i) in order.iter().enumerate() {
         out.write_all(if n == 0 { b"\n    " } else { b",\n    " })?;
@@ -126,7 +143,7 @@ pub fn write_entries<'e, W: Write>(
 /// `persist`) once the package is written.
 pub fn write_temp<'e>(
     path: &Path,
-    notetype: &NotetypeEntry,
+    head: (&NotetypeEntry, &NoteOptions),
     count: usize,
     entry: impl Fn(usize) -> EntryRef<'e>,
 ) -> Result<tempfile::NamedTempFile, Error> {
@@ -136,7 +153,7 @@ pub fn write_temp<'e>(
     };
     let tmp = crate::temp::in_dir(&crate::temp::folder_of(path), ".tmp").map_err(write_error)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file());
-    write_entries(&mut out, notetype, count, entry).map_err(write_error)?;
+    write_entries(&mut out, head, count, entry).map_err(write_error)?;
     out.flush().map_err(write_error)?;
     drop(out);
     tmp.as_file().sync_all().map_err(write_error)?;
@@ -164,10 +181,79 @@ impl NotetypeEntry {
     }
 }
 
+/// The options that change the notes themselves, as the lock's build had them: a build
+/// with others is a trial, which leaves the lock as it was (see `trial_of`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteOptions {
+    /// `--deck NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deck: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub subdecks: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reverse: bool,
+    /// The hash of `--css FILE`'s contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub css: Option<String>,
+}
+
+impl NoteOptions {
+    /// The options of a build.
+    pub fn of(options: &crate::Options) -> NoteOptions {
+        let css = &options.extra_css;
+        NoteOptions {
+            deck: options.parent_deck.clone(),
+            subdecks: options.subdecks,
+            reverse: options.reverse,
+            css: (!css.is_empty()).then(|| crate::note::hash_parts([css.as_str()]).to_string()),
+        }
+    }
+
+    /// As the command line says them: `--subdecks --deck Top`, or `none`.
+    pub fn describe(&self) -> String {
+        let mut flags = Vec::new();
+        if let Some(deck) = &self.deck {
+            flags.push(format!("--deck {deck}"));
+        }
+        if self.subdecks {
+            flags.push("--subdecks".to_string());
+        }
+        if self.reverse {
+            flags.push("--reverse".to_string());
+        }
+        if self.css.is_some() {
+            flags.push("--css".to_string());
+        }
+        if flags.is_empty() {
+            "no note options".to_string()
+        } else {
+            flags.join(" ")
+        }
+    }
+}
+
+/// What this build's lock will say of the note type and the note options, and, for a
+/// trial build (note options other than `old`'s, without `--keep-options`), `old`'s
+/// options: then the lock is not written.
+pub fn for_build(
+    old: Option<&Lock>,
+    options: &crate::Options,
+) -> (NotetypeEntry, NoteOptions, Option<NoteOptions>) {
+    let hash = crate::apkg::notetype::hash(&options.extra_css);
+    let notetype = NotetypeEntry::for_build(old, hash, options.now);
+    let ours = NoteOptions::of(options);
+    let trial = old
+        .map(|l| l.options.clone())
+        .filter(|theirs| *theirs != ours && !options.keep_options);
+    (notetype, ours, trial)
+}
+
 /// The whole lock file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lock {
     pub notetype: NotetypeEntry,
+    /// The note options it was built with.
+    pub options: NoteOptions,
     /// Sorted by guid.
     pub entries: Vec<Entry>,
 }
@@ -176,6 +262,8 @@ pub struct Lock {
 struct OnDisk {
     version: u32,
     notetype: NotetypeEntry,
+    #[serde(default)]
+    options: NoteOptions,
     #[serde(deserialize_with = "entries")]
     cards: Vec<Entry>,
 }
@@ -199,6 +287,10 @@ struct RawEntry<'a> {
     card_ids: Vec<i64>,
     #[serde(rename = "mod")]
     mod_secs: i64,
+    #[serde(default)]
+    tags: Option<Hash>,
+    #[serde(default)]
+    media: Option<Hash>,
 }
 
 /// The lock's entries, each made as it is read (no list of raw entries besides), with
@@ -239,6 +331,8 @@ fn entries<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Entry>, D::
                     note_id: raw.note_id,
                     card_ids: raw.card_ids,
                     mod_secs: raw.mod_secs,
+                    tags: raw.tags,
+                    media: raw.media,
                 });
             }
             Ok(entries)
@@ -283,6 +377,7 @@ impl Lock {
         }
         Ok(Some(Lock {
             notetype: disk.notetype,
+            options: disk.options,
             entries,
         }))
     }
@@ -290,7 +385,8 @@ impl Lock {
     /// The lock as text: stable, sorted, one card per line.
     pub fn to_text(&self) -> String {
         let mut out = Vec::with_capacity(64 + self.entries.len() * 300);
-        let _ = write_entries(&mut out, &self.notetype, self.entries.len(), |i| {
+        let head = (&self.notetype, &self.options);
+        let _ = write_entries(&mut out, head, self.entries.len(), |i| {
             self.entries[i].as_ref()
         });
         String::from_utf8(out).unwrap_or_default()
@@ -366,6 +462,8 @@ mod tests {
             note_id: 1,
             card_ids: vec![2],
             mod_secs: 3,
+            tags: None,
+            media: None,
         }
     }
 
@@ -377,6 +475,7 @@ mod tests {
                 mod_secs: 9,
             },
             entries: vec![entry("b"), entry("a")],
+            ..Lock::default()
         };
         let text = lock.to_text();
         assert_eq!(text.lines().count(), 8);
@@ -397,8 +496,8 @@ mod tests {
     #[test]
     fn a_guid_twice_is_an_error_naming_its_line() {
         let lock = Lock {
-            notetype: NotetypeEntry::default(),
             entries: vec![entry("a"), entry("b"), entry("a")],
+            ..Lock::default()
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);

@@ -193,6 +193,16 @@ pub fn content_hash(note: &Note) -> Hash {
     ])
 }
 
+/// Hash of a note's tags (for the change report).
+pub fn tags_hash(note: &Note) -> Hash {
+    hash_parts(note.tags().iter().map(String::as_str))
+}
+
+/// Hash of a note's media files' names (for the change report).
+pub fn media_hash(note: &Note) -> Hash {
+    hash_parts(note.media.iter().map(String::as_str))
+}
+
 /// The full deck name: `--deck`'s parent, the file's deck, and with `--subdecks` the
 /// sections (in a vault, the note's title first: its folder is the deck).
 pub fn deck_name(card: &Card, options: &Options) -> String {

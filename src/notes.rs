@@ -165,6 +165,8 @@ fn note_of(
         file: file_name.clone(),
         definition,
         content,
+        tags: note::tags_hash(&note),
+        media: note::media_hash(&note),
         templates: 1 + usize::from(reverse),
         location,
     };
@@ -232,6 +234,7 @@ pub fn fill_images(
     note.media = names;
     key.definition = note::hash_parts([note.definition()]);
     key.content = note::content_hash(note);
+    key.media = note::media_hash(note);
 }
 
 /// Every file's notes and keys in one list each, in the files' order, and what applied

@@ -39,9 +39,11 @@ pub struct CardKey {
     pub pinned: Option<String>,
     /// The note file relative to the lock's folder.
     pub file: std::sync::Arc<str>,
-    /// Hash of the definition; of all the note carries.
+    /// Hash of the definition; of all the note carries; of its tags; of its media names.
     pub definition: crate::note::Hash,
     pub content: crate::note::Hash,
+    pub tags: crate::note::Hash,
+    pub media: crate::note::Hash,
     /// Templates the note uses: 1 (card) or 2 (card and reverse card).
     pub templates: usize,
     pub location: Location,
@@ -51,7 +53,11 @@ pub struct CardKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Added,
-    Updated,
+    /// What changed: `definition`, `media`, `tags`, `reverse card`, `section` (the
+    /// file or heading it is under), in this order.
+    Updated {
+        what: Vec<&'static str>,
+    },
     Unchanged,
     /// The term changed; the old term.
     Renamed {
@@ -328,7 +334,9 @@ fn kept_ids(
     let unchanged = entry.content == card.content;
     let change = match how {
         Claim::Exact if unchanged => Change::Unchanged,
-        Claim::Exact => Change::Updated,
+        Claim::Exact => Change::Updated {
+            what: what_changed(card, entry),
+        },
         Claim::Similar if entry.term != card.term => Change::Renamed {
             from: entry.term.clone(),
         },
@@ -347,6 +355,36 @@ fn kept_ids(
         },
         change,
     }
+}
+
+/// What changed in a card found by its identity (for the change report). A lock written
+/// before 0.2 knows no tags or media hash: then a change that is not the definition's
+/// is said as `tags or section`.
+fn what_changed(card: &CardKey, entry: &Entry) -> Vec<&'static str> {
+    let mut what = Vec::new();
+    let media = entry.media.map(|m| m != card.media);
+    if entry.definition != card.definition {
+        what.push(if media == Some(true) {
+            "media"
+        } else {
+            "definition"
+        });
+    }
+    let tags = entry.tags.map(|t| t != card.tags);
+    if tags == Some(true) {
+        what.push("tags");
+    }
+    if entry.card_ids.len() != card.templates {
+        what.push("reverse card");
+    }
+    if what.is_empty() {
+        what.push(if tags.is_none() {
+            "tags or section"
+        } else {
+            "section"
+        });
+    }
+    what
 }
 
 /// The guids of new cards: from their identity (or pin), never one the lock or an

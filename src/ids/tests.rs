@@ -13,6 +13,8 @@ fn key(context: &str, term: &str, definition: &str) -> CardKey {
         file: "a.md".into(),
         definition: crate::note::hash_parts([definition]),
         content: crate::note::hash_parts([context, term, definition]),
+        tags: crate::note::hash_parts([""]),
+        media: crate::note::hash_parts([""]),
         templates: 1,
         location: Location {
             path: std::path::Path::new("notes/a.md").into(),
@@ -35,6 +37,7 @@ fn build(cards: &[CardKey], lock: Option<&Lock>, now: i64) -> (Assignment, Lock)
             mod_secs: 1,
         },
         entries: lock_entries(cards.to_vec(), &a),
+        ..Lock::default()
     };
     (a, lock)
 }
@@ -80,7 +83,8 @@ fn an_unchanged_rebuild_keeps_everything() {
 fn an_edit_in_the_same_second_still_moves_mod_forward() {
     let (_, lock) = build(&[key("", "A", "a")], None, NOW);
     let (a, _) = build(&[key("", "A", "edited")], Some(&lock), NOW);
-    assert_eq!(a.cards[0].change, Change::Updated);
+    let definition = vec!["definition"];
+    assert_eq!(a.cards[0].change, Change::Updated { what: definition });
     assert_eq!(a.cards[0].mod_secs, NOW + 1);
     // A clock behind the one that wrote the lock.
     let (a, _) = build(&[key("", "A", "edited")], Some(&lock), NOW - 3600);
@@ -158,6 +162,7 @@ fn entries_of_files_not_built_are_kept() {
             mod_secs: 1,
         },
         entries: lock_entries(vec![key("", "A", "a"), other], &a),
+        ..Lock::default()
     };
     let (b, lock2) = build(&[key("", "A", "a")], Some(&lock), NOW);
     assert!(b.removed.is_empty());
@@ -196,7 +201,7 @@ fn a_pinned_card_survives_any_edit() {
     let (a, _) = build(&[after], Some(&lock), NOW);
     assert_eq!(a.cards[0].guid, first.cards[0].guid);
     assert_eq!(a.cards[0].note_id, first.cards[0].note_id);
-    assert_eq!(a.cards[0].change, Change::Updated);
+    assert!(matches!(a.cards[0].change, Change::Updated { .. }));
 }
 
 #[test]
@@ -219,7 +224,8 @@ fn a_reverse_card_added_later_gets_a_new_card_id() {
     let (a, _) = build(&[reversed], Some(&lock), NOW);
     assert_eq!(a.cards[0].card_ids[0], first.cards[0].card_ids[0]);
     assert_eq!(a.cards[0].card_ids.len(), 2);
-    assert_eq!(a.cards[0].change, Change::Updated);
+    let what = vec!["reverse card"];
+    assert_eq!(a.cards[0].change, Change::Updated { what });
 }
 
 #[test]
@@ -253,6 +259,8 @@ fn lock_entries(cards: Vec<CardKey>, assignment: &Assignment) -> Vec<Entry> {
             note_id: a.note_id,
             card_ids: a.card_ids.clone(),
             mod_secs: a.mod_secs,
+            tags: Some(card.tags),
+            media: Some(card.media),
         })
         .chain(assignment.kept.iter().cloned())
         .collect();

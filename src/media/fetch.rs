@@ -93,7 +93,9 @@ fn fetch_one(
         })
     };
     if options.offline {
-        return from_cache(None).ok_or_else(|| "not in the cache, and --offline is set".into());
+        return from_cache(None).ok_or_else(|| {
+            "not in the image cache, and this command makes no network request".into()
+        });
     }
     let mut response = match conditional_get(agent, url, cached.as_ref()).call() {
         Ok(response) => response,

@@ -129,18 +129,32 @@ impl Resolver {
     }
 
     fn warn_once(&mut self, image: &ImageRef, code: &'static str, message: String) {
+        self.warn_with_cause(image, code, message, None);
+    }
+
+    fn warn_with_cause(
+        &mut self,
+        image: &ImageRef,
+        code: &'static str,
+        message: String,
+        cause: Option<String>,
+    ) {
         let key = (
             image.location.path.to_path_buf(),
             image.location.line,
             image.src.clone(),
         );
         if self.warned.insert(key) {
-            self.diagnostics.push(Diagnostic::warning(
+            let warning = Diagnostic::warning(
                 image.location.path.to_path_buf(),
                 (image.location.line, image.location.col),
                 code,
                 message,
-            ));
+            );
+            self.diagnostics.push(match cause {
+                Some(cause) => warning.with_cause(cause),
+                None => warning,
+            });
         }
     }
 
@@ -322,11 +336,9 @@ impl Resolver {
                 Some(name)
             }
             Some(Err(reason)) => {
-                self.warn_once(
-                    image,
-                    "remote-image",
-                    format!("could not fetch `{url}`: {reason}; the card links to the URL"),
-                );
+                let message =
+                    format!("could not fetch `{url}`: {reason}; the card links to the URL");
+                self.warn_with_cause(image, "remote-image", message, Some(reason));
                 None
             }
             None => {

@@ -434,7 +434,10 @@ fn rebuilding_after_edits_updates_the_notes_in_place() {
             report.contains("added     notes/deck.md:12  Added"),
             "{report}"
         );
-        assert!(report.contains("removed   deck.md  Removed"), "{report}");
+        assert!(
+            report.contains("removed   notes/deck.md  Removed"),
+            "{report}"
+        );
         let search = report
             .lines()
             .skip_while(|l| !l.starts_with("a package cannot delete notes"))
@@ -540,10 +543,7 @@ fn rebuilding_after_edits_updates_the_notes_in_place() {
 
         // A rebuild with no change: the same bytes, and nothing to import.
         let (third, report) = build_at(dir, now + 5, "third.apkg");
-        assert!(
-            report.contains("0 added, 0 updated, 0 renamed, 0 moved, 0 removed, 8 unchanged"),
-            "{report}"
-        );
+        assert!(report.contains("changes: 8 unchanged"), "{report}");
         assert_eq!(std::fs::read(&third).ok(), std::fs::read(&second).ok());
         let again = anki(
             importer,

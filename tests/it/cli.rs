@@ -41,10 +41,18 @@ fn build_defaults_to_notes_and_out_notes_apkg() {
     let package = dir.path().join("out/notes.apkg");
     assert!(package.is_file());
     let err = stderr(&out);
-    let summary = err.lines().last().unwrap_or_default();
+    let mut last = err.lines().rev();
+    let (next, summary) = (
+        last.next().unwrap_or_default(),
+        last.next().unwrap_or_default(),
+    );
     assert_eq!(
         summary,
         "wrote out/notes.apkg: 108 cards, 108 notes in 1 deck, 0 media files, 10 warnings"
+    );
+    assert!(
+        next.starts_with("next: import it in Anki with File → Import"),
+        "{next}"
     );
     // Diagnostics come first, one per line, in the editor-friendly format.
     assert!(
@@ -282,7 +290,7 @@ fn lock_option_puts_the_lock_elsewhere_and_a_subset_build_keeps_other_entries() 
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("0 removed, 1 unchanged"),
+        stderr(&out).contains("changes: 1 unchanged"),
         "{}",
         stderr(&out)
     );
@@ -381,9 +389,9 @@ fn an_output_that_is_a_folder_and_notes_without_cards_are_refused() {
     let dir = seed_project();
     std::fs::create_dir(dir.path().join("deck.apkg")).expect("mkdir");
     let out = run(dir.path(), &["build", "--offline", "-o", "deck.apkg"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).starts_with("deck.apkg: error[cannot-write]: is a folder"),
+        stderr(&out).starts_with("error[usage]: -o deck.apkg: that is a folder; give a file name in it, like -o deck.apkg/notes.apkg"),
         "{}",
         stderr(&out)
     );
@@ -451,4 +459,140 @@ fn binary_garbage_and_huge_images_are_refused_with_a_clear_message() {
         "{err}"
     );
     assert!(err.contains("0 media files"), "{err}");
+}
+
+#[test]
+fn a_trial_build_with_other_note_options_leaves_the_lock_and_the_next_build_changes_nothing() {
+    let dir = seed_project();
+    build(dir.path(), &["notes"]);
+    let lock = dir.path().join("notes/notes2anki.lock");
+    let before = std::fs::read(&lock).expect("lock");
+    for trial in [&["--subdecks"][..], &["--reverse"], &["--deck", "Top"]] {
+        let mut args = vec!["build", "notes", "--offline", "-o", "trial/x.apkg"];
+        args.extend_from_slice(trial);
+        let out = run(dir.path(), &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("trial build: the lock was built with no note options"),
+            "{err}"
+        );
+        assert!(
+            err.contains("to keep these options, build again with --keep-options"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&lock).expect("lock"), before, "{trial:?}");
+        let out = run(
+            dir.path(),
+            &["build", "notes", "--offline", "-o", "out.apkg"],
+        );
+        assert!(
+            stderr(&out).contains("changes: 108 unchanged\n"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("trial build"));
+    }
+    // Options made to stick: the lock records them, and builds without them are trials.
+    let out = run(
+        dir.path(),
+        &[
+            "build",
+            "notes",
+            "--offline",
+            "--subdecks",
+            "--keep-options",
+        ],
+    );
+    assert!(!stderr(&out).contains("trial build"), "{}", stderr(&out));
+    assert!(std::fs::read_to_string(&lock)
+        .expect("lock")
+        .contains("\"options\": {\"subdecks\":true}"));
+    let out = run(dir.path(), &["build", "notes", "--offline", "--subdecks"]);
+    assert!(
+        stderr(&out).contains("changes: 108 unchanged\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir.path(), &["build", "notes", "--offline"]);
+    assert!(stderr(&out)
+        .contains("the lock was built with --subdecks, this build with no note options"));
+}
+
+#[test]
+fn the_report_says_what_changed_and_cuts_long_lists() {
+    let mut md = String::from("# Deck\n\n");
+    for i in 0..30 {
+        md.push_str(&format!("- Term {i}: definition {i}\n"));
+    }
+    let dir = notes_project("a.md", &md);
+    build(dir.path(), &["notes"]);
+    let edited = md
+        .replace("definition", "changed definition")
+        .replace("- Term 0:", "- Term 0: #tagged");
+    std::fs::write(dir.path().join("notes/a.md"), edited).expect("write");
+    let out = run(dir.path(), &["check", "notes", "--offline"]);
+    let err = stderr(&out);
+    assert!(err.contains("changes: 30 updated\n"), "{err}");
+    assert!(
+        err.contains("updated   notes/a.md:4  Term 1 (definition)"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("  updated ").count(),
+        21,
+        "20 lines and the rest: {err}"
+    );
+    assert!(
+        err.contains("updated   … and 10 more (--verbose lists them)"),
+        "{err}"
+    );
+    let out = run(dir.path(), &["check", "notes", "--offline", "--verbose"]);
+    assert_eq!(stderr(&out).matches("  updated ").count(), 30);
+    // Only tags: said so.
+    build(dir.path(), &["notes"]);
+    let tagged = std::fs::read_to_string(dir.path().join("notes/a.md")).expect("read");
+    std::fs::write(
+        dir.path().join("notes/a.md"),
+        tagged.replace("#tagged", "#other"),
+    )
+    .expect("write");
+    let err = stderr(&run(dir.path(), &["check", "notes", "--offline"]));
+    assert!(err.contains("Term 0 (tags)"), "{err}");
+}
+
+#[test]
+fn bad_command_lines_say_what_to_do() {
+    let dir = seed_project();
+    let usage = |args: &[&str], needle: &str| {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    };
+    usage(
+        &["build", "--offline", "-o", "x.txt"],
+        "must end in .apkg, like -o x.apkg",
+    );
+    usage(
+        &["build", "--offline", "-o", "out/"],
+        "that is a folder; give a file name in it",
+    );
+    usage(
+        &["preview", "--offline", "-o", "out/"],
+        "like -o out/notes.html",
+    );
+    usage(&["watch", "--offline", "-o", "out/"], "that is a folder");
+    usage(&["cards", "--css", "x.css"], "unexpected argument '--css'");
+    usage(&["check", "--css", "x.css"], "unexpected argument '--css'");
+    let out = notes2anki(dir.path())
+        .env("SOURCE_DATE_EPOCH", "abc")
+        .args(["build", "--offline"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("SOURCE_DATE_EPOCH=\"abc\" is not a time"),
+        "{}",
+        stderr(&out)
+    );
 }

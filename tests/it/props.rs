@@ -100,6 +100,7 @@ fn options(dir: &std::path::Path) -> notes2anki::Options {
         strict: false,
         extra_css: String::new(),
         config: None,
+        keep_options: false,
     }
 }
 

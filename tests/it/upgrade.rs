@@ -47,12 +47,7 @@ fn a_seed_deck_built_before_the_upgrade_updates_in_place_with_and_without_the_lo
         let (package, report) = rebuild(dir.path());
         if with_lock {
             // Not one card changed: the same 108 guids, the same fields, the same tags.
-            assert!(
-                report.contains(
-                    "changes: 0 added, 0 updated, 0 renamed, 0 moved, 0 removed, 108 unchanged"
-                ),
-                "{report}"
-            );
+            assert!(report.contains("changes: 108 unchanged"), "{report}");
         }
         for importer in BOTH {
             let col = import(importer, &[&old, &package]);
@@ -93,10 +88,7 @@ fn cards_that_shared_a_front_keep_their_notes_through_the_lock() {
     // the same card moved, and keeps its note.
     let dir = project(&note, Some(&lock));
     let (package, report) = rebuild(dir.path());
-    assert!(
-        report.contains("changes: 0 added, 0 updated, 0 renamed, 2 moved, 0 removed, 2 unchanged"),
-        "{report}"
-    );
+    assert!(report.contains("changes: 2 moved, 2 unchanged"), "{report}");
     assert!(!report.contains("duplicate-card"), "{report}");
     let cards = cards_json(&run(dir.path(), &["cards"]));
     let mut new_guids: Vec<&str> = cards.iter().map(|c| str_of(&c["guid"])).collect();
