@@ -2,14 +2,13 @@
 //! library from PyPI — 26.9.3 (the current Rust importer) and 2.1.54 (the legacy Python
 //! importer of older desktops and AnkiDroid ≤ 2.16) — and read back.
 //!
-//! The first run creates a virtualenv per version under `target/tmp/`; a machine without
-//! a package registry fails with a message saying so. `NOTES2ANKI_SKIP_ANKI=1` skips these
-//! tests, and each then prints that it skipped.
+//! `./scripts/test` creates a virtualenv per version under `target/tmp/` (saying so);
+//! without them these tests fail saying what to run. `NOTES2ANKI_SKIP_ANKI=1` skips them,
+//! and `./scripts/test` counts the skipped ones at the end.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -44,60 +43,25 @@ impl Importer {
     }
 }
 
-static VENV_LOCK: Mutex<()> = Mutex::new(());
-
 pub(crate) fn skipped(test: &str) -> bool {
     let skip = std::env::var("NOTES2ANKI_SKIP_ANKI").is_ok_and(|v| !v.is_empty() && v != "0");
     if skip {
-        println!("skipped: {test} (real-Anki test; NOTES2ANKI_SKIP_ANKI is set)");
-        eprintln!("skipped: {test} (real-Anki test; NOTES2ANKI_SKIP_ANKI is set)");
+        mark_skipped(test, "anki");
     }
     skip
 }
 
-/// The Python of a virtualenv holding `anki==version`, created on first use.
+/// The Python of the virtualenv holding `anki==version`, which `./scripts/test` creates
+/// (saying so); `cargo test` alone creates nothing.
 fn python(version: &str) -> PathBuf {
-    let _guard = VENV_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("anki-venv-{version}"));
-    let python = dir.join("bin/python");
-    let marker = dir.join(".installed");
-    if marker.is_file() {
-        return python;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let base = std::env::var("NOTES2ANKI_PYTHON").unwrap_or_else(|_| "python3".into());
-    let status = Command::new(&base)
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run `{base} -m venv`: {e}; install Python 3.9+"));
     assert!(
-        status.status.success(),
-        "`{base} -m venv {}` failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&status.stderr)
+        dir.join(".installed").is_file(),
+        "the real-Anki tests need {} (anki=={version} from PyPI): run ./scripts/test, which \
+         creates it saying so, or set NOTES2ANKI_SKIP_ANKI=1 to skip them",
+        dir.display()
     );
-    let install = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--quiet",
-        ])
-        .arg(format!("anki=={version}"))
-        .output()
-        .expect("run pip");
-    assert!(
-        install.status.success(),
-        "could not install anki=={version} from PyPI into {}; the real-Anki tests need the \
-         package registry (set NOTES2ANKI_SKIP_ANKI=1 to skip them).\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&install.stderr)
-    );
-    std::fs::write(&marker, version).expect("write marker");
-    python
+    dir.join("bin/python")
 }
 
 /// Imports the packages, in order, into one fresh collection and returns its contents.
