@@ -28,7 +28,7 @@ pub struct Diagnostic {
     /// 1-based column in characters; 0 when unknown.
     pub col: usize,
     pub severity: Severity,
-    /// A stable, kebab-case code listed in the README.
+    /// A stable, kebab-case code listed in docs/reference.md.
     pub code: &'static str,
     pub message: String,
     /// For errors: the offending source line, shown under the message.

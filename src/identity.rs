@@ -1,7 +1,7 @@
 //! A card's identity and the guid derived from it.
 //!
 //! **Frozen**: changing anything here changes every guid, and every user's next import
-//! would duplicate all their notes. The README documents this function with test vectors.
+//! would duplicate all their notes. docs/reference.md documents this function with test vectors.
 
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(hex(&[0, 9, 10, 255, 0x3a]), "00090aff3a");
     }
 
-    /// The README's test vectors. These must never change.
+    /// The test vectors of docs/reference.md. These must never change.
     #[test]
     fn guid_test_vectors() {
         assert_eq!(

@@ -596,3 +596,69 @@ fn bad_command_lines_say_what_to_do() {
         stderr(&out)
     );
 }
+
+#[test]
+fn each_command_takes_the_options_the_readme_table_gives_it() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let header = readme
+        .lines()
+        .find(|l| l.starts_with("| option |"))
+        .expect("the options table");
+    let commands: Vec<&str> = header.split('|').map(str::trim).skip(2).take(5).collect();
+    assert_eq!(commands, ["build", "watch", "preview", "check", "cards"]);
+    let rows: Vec<(String, Vec<bool>)> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| option |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let flag = cells[1]
+                .trim_matches('`')
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let flag = if flag == "-o" {
+                "--output".to_string()
+            } else {
+                flag
+            };
+            (flag, cells[2..7].iter().map(|c| *c == "✓").collect())
+        })
+        .collect();
+    for (column, command) in commands.iter().enumerate() {
+        let out = run(&root(), &[command, "--help"]);
+        let help = stdout(&out);
+        let mut taken: Vec<String> = help
+            .split_whitespace()
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| {
+                w.trim_end_matches(',')
+                    .split('<')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .filter(|w| {
+                w != "--help"
+                    && w.chars()
+                        .skip(2)
+                        .all(|c| c.is_ascii_lowercase() || c == '-')
+            })
+            .collect();
+        taken.sort();
+        taken.dedup();
+        let mut listed: Vec<String> = rows
+            .iter()
+            .filter(|(_, on)| on[column])
+            .map(|(flag, _)| flag.clone())
+            .collect();
+        listed.sort();
+        assert!(listed.len() >= 6, "{listed:?}");
+        assert_eq!(
+            taken, listed,
+            "`{command} --help` against the README's table"
+        );
+    }
+}

@@ -116,7 +116,7 @@ fn cards_that_shared_a_front_keep_their_notes_through_the_lock() {
     }
 
     // Without it, the cards whose front was unique still find their notes; the two that
-    // shared one are new notes (the README's upgrade notes say so).
+    // shared one are new notes (docs/reference.md's upgrade notes say so).
     let dir = project(&note, None);
     let (package, _) = rebuild(dir.path());
     let col = import(Importer::Current, &[&old, &package]);

@@ -108,6 +108,9 @@ fn watch_rebuilds_after_a_save_and_only_then() {
         watch.builds() == 2
     });
     assert!(watch.log().contains("1 updated"), "{}", watch.log());
+    // Each build starts under a rule with the time, so one build's output is told apart
+    // from the next.
+    assert_eq!(watch.log().matches("──── ").count(), 2, "{}", watch.log());
     // Left alone, it does not rebuild (its own package, lock and temporary files are ignored).
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(watch.builds(), 2, "{}", watch.log());
