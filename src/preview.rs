@@ -74,16 +74,16 @@ pub fn render(notes: &[Note], media: &MediaFiles, extra_css: &str) -> String {
 }
 
 fn head(page: &mut String, notes: &[Note], extra_css: &str) {
-    let count: usize = notes.iter().map(|n| n.ids.card_ids.len().max(1)).sum();
+    // As the command line counts them: notes, and the cards they make.
+    let cards: usize = notes.iter().map(|n| n.ids.card_ids.len().max(1)).sum();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let count = format!("{}, {}", plural(notes.len(), "note"), plural(cards, "card"));
     let decks = notes
         .iter()
         .map(|n| n.deck())
         .collect::<BTreeSet<_>>()
         .len();
-    let decks = match decks {
-        1 => "1 deck".to_string(),
-        n => format!("{n} decks"),
-    };
+    let decks = plural(decks, "deck");
     let css = notetype::css(extra_css);
     let _ = write!(
         page,
@@ -92,14 +92,14 @@ fn head(page: &mut String, notes: &[Note], extra_css: &str) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>notes2anki preview — {count} cards</title>
+<title>notes2anki preview — {count}</title>
 <style>
 {css}
 {PAGE_CSS}
 </style>
 </head>
 <body>
-<header><strong>notes2anki preview</strong><span>{count} cards in {decks}</span>
+<header><strong>notes2anki preview</strong><span>{count} in {decks}</span>
 <button id="theme" type="button">light / dark</button></header>
 <main>
 "#
