@@ -8,7 +8,8 @@
 //! counts the notes. Plain-text results on stdout and in target/bench/results.txt.
 //!
 //! Options (after `--`): `--sizes 1000,10000,125000`, `--runs N`, `--no-genanki`,
-//! `--no-anki`.
+//! `--no-anki`, `--code-every N` (also time the same corpus with a highlighted fenced
+//! code block in every N-th item, against the one without).
 
 // A benchmark aborts loudly on any failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -180,6 +181,33 @@ fn main() {
             size as f64 / (1024.0 * 1024.0)
         ));
         say(format!("  {timing_line}"));
+        if let Some(every) = value("--code-every").and_then(|n| n.parse::<usize>().ok()) {
+            let coded = root.join(format!("corpus-{cards}-code"));
+            let _ = std::fs::remove_dir_all(&coded);
+            corpus::write_with_code(&coded.join("notes"), files, items, Some(every))
+                .expect("corpus");
+            let out = coded.join("out.apkg");
+            let lock = coded.join("notes2anki.lock");
+            let build_coded = || {
+                let _ = std::fs::remove_file(&lock);
+                let mut cmd = Command::new(bin);
+                cmd.current_dir(&coded)
+                    .env("SOURCE_DATE_EPOCH", "1795700000")
+                    .args(["build", "notes", "--offline", "--timings", "-o"])
+                    .arg(&out)
+                    .arg("--lock")
+                    .arg(&lock);
+                measure(&mut cmd)
+            };
+            let _ = build_coded();
+            let coded_run = median((0..runs).map(|_| build_coded()).collect());
+            say(format!(
+                "  with a code block every {every} items: build {} , peak {} →  {:.2} × the build without",
+                secs(coded_run.wall),
+                mib(coded_run.peak_kib),
+                coded_run.wall.as_secs_f64() / fresh.wall.as_secs_f64()
+            ));
+        }
         // Rebuild with the lock in place after one file changed.
         let _ = build(false);
         let lock_before = std::fs::read(&lock).expect("lock");

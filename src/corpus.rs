@@ -36,8 +36,24 @@ pub fn card_count(files: usize, items: usize) -> usize {
     files * (items + items.div_ceil(4))
 }
 
+/// Code blocks the corpus may hold (`--code-every`): a language and its code.
+const CODE: &[(&str, &str)] = &[
+    ("python", "def handler(event, context):\n    # 200 with the item\n    return {\"statusCode\": 200, \"body\": \"item\"}\n"),
+    ("bash", "aws s3 sync ./site s3://bucket --delete  # upload\nexport AWS_PROFILE=p1\n"),
+    ("sql", "SELECT id, name FROM users WHERE created_at > '2024-01-01' ORDER BY id;\n"),
+    ("json", "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\"}]}\n"),
+    ("yaml", "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket  # a bucket\n"),
+    ("rust", "fn main() {\n    let n: u32 = 42;\n    println!(\"{n}\");\n}\n"),
+];
+
 /// The text of file `f` of the corpus, with `items` top-level items.
 pub fn file_text(f: usize, items: usize) -> String {
+    file_text_with_code(f, items, None)
+}
+
+/// [`file_text`], with a fenced code block in the definition of every `code_every`-th
+/// item (in six languages, in turn).
+pub fn file_text_with_code(f: usize, items: usize, code_every: Option<usize>) -> String {
     let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (f as u64).wrapping_mul(0x2545_F491_4F6C_DD1D);
     let mut next = move || {
         state ^= state << 13;
@@ -59,6 +75,11 @@ pub fn file_text(f: usize, items: usize) -> String {
             "- {subject} の設定 {f}-{i}{colon}{phrase} 詳しくは [公式ドキュメント](https://docs.aws.amazon.com/ja_jp/guide/{i}.html) を参照し、`aws configure --profile p{i}` を実行する。プロキシは 10.0.0.{}:3128 を使う。",
             i % 250 + 1
         );
+        if code_every.is_some_and(|n| i % n == n - 1) {
+            let (language, code) = CODE[i % CODE.len()];
+            let indented: String = code.lines().map(|l| format!("  {l}\n")).collect();
+            let _ = writeln!(out, "\n  ```{language}\n{indented}  ```\n");
+        }
         if i % 4 == 0 {
             let _ = writeln!(
                 out,
@@ -73,9 +94,20 @@ pub fn file_text(f: usize, items: usize) -> String {
 
 /// Writes `files` note files of `items` items each into `dir` (created if needed).
 pub fn write(dir: &Path, files: usize, items: usize) -> std::io::Result<()> {
+    write_with_code(dir, files, items, None)
+}
+
+/// [`write()`], with a code block in every `code_every`-th item.
+pub fn write_with_code(
+    dir: &Path,
+    files: usize,
+    items: usize,
+    code_every: Option<usize>,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for f in 0..files {
-        std::fs::write(dir.join(format!("vault-{f:02}.md")), file_text(f, items))?;
+        let text = file_text_with_code(f, items, code_every);
+        std::fs::write(dir.join(format!("vault-{f:02}.md")), text)?;
     }
     Ok(())
 }
@@ -100,6 +132,32 @@ mod tests {
         assert_eq!(
             parsed.cards[1].context,
             vec![parsed.cards[0].term_text.clone()]
+        );
+    }
+
+    #[test]
+    fn code_blocks_join_their_items_and_are_highlighted() {
+        let text = file_text_with_code(0, 40, Some(20));
+        let parsed = crate::parse::parse(
+            &Source::new("v.md", text),
+            &crate::parse::FileMeta::plain("v", std::path::Path::new("")),
+        );
+        assert_eq!(
+            parsed.cards.len(),
+            card_count(1, 40),
+            "{:?}",
+            parsed.diagnostics
+        );
+        let with_code: Vec<&str> = parsed
+            .cards
+            .iter()
+            .map(|c| c.definition_html.as_str())
+            .filter(|d| d.contains("<pre>"))
+            .collect();
+        assert_eq!(with_code.len(), 2);
+        assert!(
+            with_code.iter().all(|d| d.contains("n2a-hl-")),
+            "{with_code:?}"
         );
     }
 }

@@ -29,12 +29,14 @@ body.dark .n2a-side > .label { background: #161b22; color: #9198a1; }
 .n2a-side > .card { padding: 0.6em 0.8em; }
 @media (max-width: 700px) { .n2a-pair { grid-template-columns: 1fr; } main { padding: 0.3em; } }"#;
 
-/// Light or dark (the system's choice first; the button flips it; dark uses the note
+/// Light or dark (`#dark` or `#light` in the address, else the system's choice; the
+/// button flips it; dark uses the note
 /// type's own night-mode rules, as Anki does), and, once everything has loaded, what
 /// the page holds in data attributes (for a quick check, and for tests).
 const PAGE_SCRIPT: &str = r#"<script>
 (function () {
-  var dark = window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches;
+  var dark = location.hash === '#dark' ||
+    (location.hash !== '#light' && window.matchMedia && window.matchMedia('(prefers-color-scheme: dark)').matches);
   function apply() {
     document.body.classList.toggle('dark', dark);
     document.querySelectorAll('.card').forEach(function (c) { c.classList.toggle('nightMode', dark); });

@@ -10,6 +10,7 @@ mod directive;
 mod extensions;
 mod frontmatter;
 mod hidden;
+mod highlight;
 mod render;
 mod separator;
 mod styles;

@@ -3,7 +3,7 @@
 //! Images become placeholders numbered per card (the media stage swaps in file names),
 //! math becomes MathJax delimiters, the rest is pulldown-cmark's HTML.
 
-use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Tag, TagEnd};
 
 use super::extensions::TAG_MARK;
 use super::separator::Spanned;
@@ -61,6 +61,7 @@ fn passes_as_is(event: &Event<'_>) -> bool {
             !has_img_tag(text) && !text.starts_with(TAG_MARK)
         }
         Event::InlineMath(_) | Event::DisplayMath(_) => false,
+        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => info.trim().is_empty(),
         _ => true,
     }
 }
@@ -76,26 +77,13 @@ fn rewritten<'a>(
     let mut wiki: Vec<bool> = Vec::new();
     let mut i = 0;
     while i < events.len() {
+        if let Some((rewritten, next)) = whole_element(events, i, on_image) {
+            out.extend(rewritten);
+            i = next;
+            continue;
+        }
         let (event, range) = &events[i];
         match event {
-            Event::Start(Tag::Image { .. }) => {
-                let end = matching_end(events, i);
-                out.push(image_html(events, i, end, on_image));
-                i = end + 1;
-                continue;
-            }
-            // An HTML block comes a line at a time; a tag may span lines, so join them.
-            Event::Start(Tag::HtmlBlock) => {
-                let block = html_block(events, i);
-                let html = rewrite_img_tags(&block.text, &|k| block.offset(k), on_image);
-                out.extend([
-                    Event::Start(Tag::HtmlBlock),
-                    Event::Html(html.into()),
-                    Event::End(TagEnd::HtmlBlock),
-                ]);
-                i = block.end + 1;
-                continue;
-            }
             Event::Start(Tag::Link { link_type, .. }) => {
                 let is_wiki = matches!(link_type, LinkType::WikiLink { .. });
                 wiki.push(is_wiki);
@@ -125,6 +113,52 @@ fn rewritten<'a>(
         i += 1;
     }
     out
+}
+
+/// An element rewritten whole, from its start at `i`: an image, an HTML block (a tag
+/// may span its lines), a fenced code block; and where the events go on after it.
+fn whole_element<'a>(
+    events: &[Spanned<'a>],
+    i: usize,
+    on_image: &mut dyn FnMut(FoundImage) -> usize,
+) -> Option<(Vec<Event<'a>>, usize)> {
+    match &events[i].0 {
+        Event::Start(Tag::Image { .. }) => {
+            let end = matching_end(events, i);
+            Some((vec![image_html(events, i, end, on_image)], end + 1))
+        }
+        Event::Start(Tag::HtmlBlock) => {
+            let block = html_block(events, i);
+            let html = rewrite_img_tags(&block.text, &|k| block.offset(k), on_image);
+            let events = vec![
+                Event::Start(Tag::HtmlBlock),
+                Event::Html(html.into()),
+                Event::End(TagEnd::HtmlBlock),
+            ];
+            Some((events, block.end + 1))
+        }
+        Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+            let end = matching_end(events, i);
+            Some((highlighted(info, &events[i..=end]), end + 1))
+        }
+        _ => None,
+    }
+}
+
+/// A fenced code block (its events, start to end) highlighted, or as it is when its
+/// language is unknown.
+fn highlighted<'a>(info: &str, block: &[Spanned<'a>]) -> Vec<Event<'a>> {
+    let code: String = block
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Event::Text(t) => Some(t.as_ref()),
+            _ => None,
+        })
+        .collect();
+    match super::highlight::code_block(info, &code) {
+        Some(html) => vec![Event::Html(html.into())],
+        None => block.iter().map(|(e, _)| e.clone()).collect(),
+    }
 }
 
 /// An image's `<img>` tag, its `src` a placeholder. `![[x.png|300]]` (or `|300x200`)

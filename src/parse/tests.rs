@@ -146,8 +146,10 @@ fn definition_takes_nested_content_and_keeps_nested_cards() {
     assert_eq!(all.len(), 2);
     let def = &all[0].definition_html;
     assert!(def.contains("child: c"), "{def}");
+    // The code block, highlighted (shell is a language syntect knows).
+    assert!(def.contains("<pre><code class=\"language-sh\">"), "{def}");
     assert!(
-        def.contains("<pre><code class=\"language-sh\">ls -l\n</code></pre>"),
+        crate::parse::text_outside_tags(def).contains("ls -l\n"),
         "{def}"
     );
     assert_eq!(all[1].context, vec!["Term".to_string()]);

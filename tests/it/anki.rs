@@ -1075,3 +1075,32 @@ fn quiz_table_and_heading_cards_reach_anki_whole() {
         assert_eq!(deck, "notes::glossary", "{importer:?}");
     }
 }
+
+#[test]
+fn highlighted_code_reaches_anki_whole() {
+    if skipped("highlighted_code_reaches_anki_whole") {
+        return;
+    }
+    let dir = fixture_project("code");
+    let package = build(dir.path(), &["notes"]);
+    let expected = cards_json(&run(dir.path(), &["cards", "notes"]));
+    assert_eq!(expected.len(), 8);
+    for importer in BOTH {
+        let col = import(importer, &[&package]);
+        let notes = notes_by_guid(&col);
+        for card in &expected {
+            let note = &notes[str_of(&card["guid"])];
+            assert_eq!(
+                note["fields"]["Definition"], card["definition"],
+                "{importer:?}"
+            );
+            let answer = str_of(&note["cards"][0]["answer"]);
+            let highlighted = str_of(&card["definition"]).contains("n2a-hl-");
+            assert_eq!(
+                answer.contains("<span class=\"n2a-hl-"),
+                highlighted,
+                "{importer:?}: {answer}"
+            );
+        }
+    }
+}

@@ -248,3 +248,64 @@ fn japanese_is_drawn_with_a_real_font_not_boxes() {
         "{dom}"
     );
 }
+
+/// The hues (in 30° steps) of the clearly coloured pixels of a PNG: grey, white, black
+/// and faint anti-aliased pixels do not count.
+fn hues(png_bytes: &[u8]) -> std::collections::BTreeSet<u32> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("a png");
+    let mut buffer = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buffer).expect("a frame");
+    let channels = info.color_type.samples();
+    let mut hues = std::collections::BTreeSet::new();
+    for pixel in buffer[..info.buffer_size()].chunks(channels) {
+        let [r, g, b] = [pixel[0], pixel[1], pixel[2]].map(f64::from);
+        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+        if max - min < 60.0 {
+            continue; // grey (or nearly)
+        }
+        let hue = if max == r {
+            60.0 * ((g - b) / (max - min)).rem_euclid(6.0)
+        } else if max == g {
+            60.0 * ((b - r) / (max - min) + 2.0)
+        } else {
+            60.0 * ((r - g) / (max - min) + 4.0)
+        };
+        hues.insert(hue as u32 / 30);
+    }
+    hues
+}
+
+#[test]
+fn highlighted_code_shows_in_colour_in_the_preview_light_and_dark() {
+    if skipped("highlighted_code_shows_in_colour_in_the_preview_light_and_dark") {
+        return;
+    }
+    let project = fixture_project("code");
+    let dir = project.path();
+    let page = dir.join("out/code.html");
+    let out = run(
+        dir,
+        &["preview", "--offline", "-o", page.to_str().unwrap_or("")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preview-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts");
+    for mode in ["light", "dark"] {
+        let shot = artifacts.join(format!("code-{mode}.png"));
+        let url = format!("{}#{mode}", page.display());
+        let out = headless(
+            Path::new(&url),
+            (1280, 1400),
+            &[format!("--screenshot={}", shot.display())],
+        );
+        let bytes = std::fs::read(&shot)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        let hues = hues(&bytes);
+        assert!(
+            hues.len() >= 3,
+            "{mode}: only hues {hues:?} in {}",
+            shot.display()
+        );
+    }
+}

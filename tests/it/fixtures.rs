@@ -37,3 +37,4 @@ fixture_snapshot!(obsidian_vault, "vault");
 fixture_snapshot!(real_notes_rules, "realnotes");
 fixture_snapshot!(quiz_questions_and_their_answers, "quiz");
 fixture_snapshot!(styles_chosen_by_settings, "styles");
+fixture_snapshot!(code_blocks_highlighted_with_classes, "code");
