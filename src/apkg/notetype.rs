@@ -107,43 +107,47 @@ pub(crate) const CSS: &str = r#".card {
 .card.nightMode a, .card.night_mode a { color: #4493f8; }
 .card.nightMode mark, .card.night_mode mark { background: rgba(187, 128, 9, 0.45); color: inherit; }
 @media (max-width: 480px) { .card { font-size: 18px; padding: 0 0.4em; } }
-/* Highlighted code (classes from syntect's scopes): GitHub's light colours… */
-.n2a-hl-comment { color: #6e7781; font-style: italic; }
+/* Highlighted code (its tokens' kinds, from syntect): GitHub's light colours… */
+.n2a-hl-comment { font-style: italic; }
+.n2a-hl-comment { color: #6e7781; }
 .n2a-hl-string { color: #0a3069; }
-.n2a-hl-constant.n2a-hl-numeric, .n2a-hl-constant.n2a-hl-language,
-.n2a-hl-constant.n2a-hl-character { color: #0550ae; }
-.n2a-hl-keyword, .n2a-hl-storage { color: #cf222e; }
-.n2a-hl-entity.n2a-hl-name.n2a-hl-function, .n2a-hl-support.n2a-hl-function,
-.n2a-hl-variable.n2a-hl-function { color: #8250df; }
-.n2a-hl-entity.n2a-hl-name.n2a-hl-type, .n2a-hl-entity.n2a-hl-name.n2a-hl-class,
-.n2a-hl-support.n2a-hl-type, .n2a-hl-support.n2a-hl-class,
-.n2a-hl-variable.n2a-hl-parameter { color: #953800; }
-.n2a-hl-entity.n2a-hl-name.n2a-hl-tag, .n2a-hl-meta.n2a-hl-mapping.n2a-hl-key,
-.n2a-hl-entity.n2a-hl-name.n2a-hl-key { color: #116329; }
-.n2a-hl-entity.n2a-hl-other.n2a-hl-attribute-name, .n2a-hl-variable.n2a-hl-other,
-.n2a-hl-support.n2a-hl-type.n2a-hl-property-name { color: #0550ae; }
+.n2a-hl-number { color: #0550ae; }
+.n2a-hl-constant { color: #0550ae; }
+.n2a-hl-keyword { color: #cf222e; }
+.n2a-hl-function { color: #8250df; }
+.n2a-hl-type { color: #953800; }
+.n2a-hl-parameter { color: #953800; }
+.n2a-hl-tag { color: #116329; }
+.n2a-hl-key { color: #116329; }
+.n2a-hl-attribute { color: #0550ae; }
 .n2a-hl-invalid { color: #82071e; }
-/* …and GitHub's dark ones at night (Anki's nightMode class) … */
+/* …and its dark ones at night (Anki's nightMode class)… */
 .card.nightMode .n2a-hl-comment, .card.night_mode .n2a-hl-comment { color: #8b949e; }
 .card.nightMode .n2a-hl-string, .card.night_mode .n2a-hl-string { color: #a5d6ff; }
-.card.nightMode .n2a-hl-constant.n2a-hl-numeric, .card.nightMode .n2a-hl-constant.n2a-hl-language, .card.nightMode .n2a-hl-constant.n2a-hl-character, .card.night_mode .n2a-hl-constant.n2a-hl-numeric, .card.night_mode .n2a-hl-constant.n2a-hl-language, .card.night_mode .n2a-hl-constant.n2a-hl-character { color: #79c0ff; }
-.card.nightMode .n2a-hl-keyword, .card.nightMode .n2a-hl-storage, .card.night_mode .n2a-hl-keyword, .card.night_mode .n2a-hl-storage { color: #ff7b72; }
-.card.nightMode .n2a-hl-entity.n2a-hl-name.n2a-hl-function, .card.nightMode .n2a-hl-support.n2a-hl-function, .card.nightMode .n2a-hl-variable.n2a-hl-function, .card.night_mode .n2a-hl-entity.n2a-hl-name.n2a-hl-function, .card.night_mode .n2a-hl-support.n2a-hl-function, .card.night_mode .n2a-hl-variable.n2a-hl-function { color: #d2a8ff; }
-.card.nightMode .n2a-hl-entity.n2a-hl-name.n2a-hl-type, .card.nightMode .n2a-hl-entity.n2a-hl-name.n2a-hl-class, .card.nightMode .n2a-hl-support.n2a-hl-type, .card.nightMode .n2a-hl-support.n2a-hl-class, .card.nightMode .n2a-hl-variable.n2a-hl-parameter, .card.night_mode .n2a-hl-entity.n2a-hl-name.n2a-hl-type, .card.night_mode .n2a-hl-entity.n2a-hl-name.n2a-hl-class, .card.night_mode .n2a-hl-support.n2a-hl-type, .card.night_mode .n2a-hl-support.n2a-hl-class, .card.night_mode .n2a-hl-variable.n2a-hl-parameter { color: #ffa657; }
-.card.nightMode .n2a-hl-entity.n2a-hl-name.n2a-hl-tag, .card.nightMode .n2a-hl-meta.n2a-hl-mapping.n2a-hl-key, .card.nightMode .n2a-hl-entity.n2a-hl-name.n2a-hl-key, .card.night_mode .n2a-hl-entity.n2a-hl-name.n2a-hl-tag, .card.night_mode .n2a-hl-meta.n2a-hl-mapping.n2a-hl-key, .card.night_mode .n2a-hl-entity.n2a-hl-name.n2a-hl-key { color: #7ee787; }
-.card.nightMode .n2a-hl-entity.n2a-hl-other.n2a-hl-attribute-name, .card.nightMode .n2a-hl-variable.n2a-hl-other, .card.nightMode .n2a-hl-support.n2a-hl-type.n2a-hl-property-name, .card.night_mode .n2a-hl-entity.n2a-hl-other.n2a-hl-attribute-name, .card.night_mode .n2a-hl-variable.n2a-hl-other, .card.night_mode .n2a-hl-support.n2a-hl-type.n2a-hl-property-name { color: #79c0ff; }
+.card.nightMode .n2a-hl-number, .card.night_mode .n2a-hl-number { color: #79c0ff; }
+.card.nightMode .n2a-hl-constant, .card.night_mode .n2a-hl-constant { color: #79c0ff; }
+.card.nightMode .n2a-hl-keyword, .card.night_mode .n2a-hl-keyword { color: #ff7b72; }
+.card.nightMode .n2a-hl-function, .card.night_mode .n2a-hl-function { color: #d2a8ff; }
+.card.nightMode .n2a-hl-type, .card.night_mode .n2a-hl-type { color: #ffa657; }
+.card.nightMode .n2a-hl-parameter, .card.night_mode .n2a-hl-parameter { color: #ffa657; }
+.card.nightMode .n2a-hl-tag, .card.night_mode .n2a-hl-tag { color: #7ee787; }
+.card.nightMode .n2a-hl-key, .card.night_mode .n2a-hl-key { color: #7ee787; }
+.card.nightMode .n2a-hl-attribute, .card.night_mode .n2a-hl-attribute { color: #79c0ff; }
 .card.nightMode .n2a-hl-invalid, .card.night_mode .n2a-hl-invalid { color: #ffa198; }
 /* …and in a system in dark mode, where the code block turns dark on its own. */
 @media (prefers-color-scheme: dark) {
   .card pre { background: #161b22; color: #e6edf3; }
   .card pre .n2a-hl-comment { color: #8b949e; }
   .card pre .n2a-hl-string { color: #a5d6ff; }
-  .card pre .n2a-hl-constant.n2a-hl-numeric, .card pre .n2a-hl-constant.n2a-hl-language, .card pre .n2a-hl-constant.n2a-hl-character { color: #79c0ff; }
-  .card pre .n2a-hl-keyword, .card pre .n2a-hl-storage { color: #ff7b72; }
-  .card pre .n2a-hl-entity.n2a-hl-name.n2a-hl-function, .card pre .n2a-hl-support.n2a-hl-function, .card pre .n2a-hl-variable.n2a-hl-function { color: #d2a8ff; }
-  .card pre .n2a-hl-entity.n2a-hl-name.n2a-hl-type, .card pre .n2a-hl-entity.n2a-hl-name.n2a-hl-class, .card pre .n2a-hl-support.n2a-hl-type, .card pre .n2a-hl-support.n2a-hl-class, .card pre .n2a-hl-variable.n2a-hl-parameter { color: #ffa657; }
-  .card pre .n2a-hl-entity.n2a-hl-name.n2a-hl-tag, .card pre .n2a-hl-meta.n2a-hl-mapping.n2a-hl-key, .card pre .n2a-hl-entity.n2a-hl-name.n2a-hl-key { color: #7ee787; }
-  .card pre .n2a-hl-entity.n2a-hl-other.n2a-hl-attribute-name, .card pre .n2a-hl-variable.n2a-hl-other, .card pre .n2a-hl-support.n2a-hl-type.n2a-hl-property-name { color: #79c0ff; }
+  .card pre .n2a-hl-number { color: #79c0ff; }
+  .card pre .n2a-hl-constant { color: #79c0ff; }
+  .card pre .n2a-hl-keyword { color: #ff7b72; }
+  .card pre .n2a-hl-function { color: #d2a8ff; }
+  .card pre .n2a-hl-type { color: #ffa657; }
+  .card pre .n2a-hl-parameter { color: #ffa657; }
+  .card pre .n2a-hl-tag { color: #7ee787; }
+  .card pre .n2a-hl-key { color: #7ee787; }
+  .card pre .n2a-hl-attribute { color: #79c0ff; }
   .card pre .n2a-hl-invalid { color: #ffa198; }
 }
 "#;
