@@ -68,6 +68,8 @@ pub struct Options {
     pub config: Option<PathBuf>,
     /// `--keep-options`: write the lock even when the note options differ from its own.
     pub keep_options: bool,
+    /// `--forget-removed`: the notes removed earlier are deleted in Anki; stop saying so.
+    pub forget_removed: bool,
 }
 
 impl Options {
@@ -100,6 +102,9 @@ pub struct Extracted {
     /// lock's, without `--keep-options`), the lock's: then the lock is not written.
     pub note_options: lock::NoteOptions,
     pub trial: Option<lock::NoteOptions>,
+    /// The notes removed from the notes, in this build or an earlier one, that may still
+    /// be in Anki (none after `--forget-removed`).
+    pub removed: Vec<lock::Removed>,
 }
 
 /// Reads, parses and identifies the notes, and resolves their images. Reads the lock
@@ -129,7 +134,9 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let (notetype, note_options, trial) = lock::for_build(old_lock.as_ref(), options);
     let lock_dir = temp::folder_of(&lock_path);
     let had_lock = old_lock.is_some();
-    let report = Report::new(&notes, &keys, assignment.removed, had_lock, &lock_dir);
+    let removed = still_removed(old_lock.as_ref(), &assignment.removed, &notes, options);
+    let mut report = Report::new(&notes, &keys, assignment.removed, had_lock, &lock_dir);
+    report.still_removed = removed.iter().map(|r| r.guid.clone()).collect();
     drop(old_lock);
     memory::release(); // the id stage's tables, and the old lock
     timings.ids = lap.next();
@@ -148,7 +155,36 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         files: files_explained,
         note_options,
         trial,
+        removed,
     })
+}
+
+/// The notes removed from the notes that may still be in Anki: the lock's, and this
+/// build's, but not those whose guid a card has again (the card came back).
+fn still_removed(
+    old: Option<&lock::Lock>,
+    now_removed: &[lock::Entry],
+    notes: &[Note],
+    options: &Options,
+) -> Vec<lock::Removed> {
+    if options.forget_removed {
+        return Vec::new();
+    }
+    let in_use: std::collections::BTreeSet<&str> =
+        notes.iter().map(|n| n.ids.guid.as_str()).collect();
+    let earlier = old.map_or(&[][..], |l| &l.removed).iter().cloned();
+    let now = now_removed.iter().map(|e| lock::Removed {
+        guid: e.guid.clone(),
+        file: e.file.to_string(),
+        term: e.term.clone(),
+    });
+    let mut removed: Vec<lock::Removed> = earlier
+        .chain(now)
+        .filter(|r| !in_use.contains(r.guid.as_str()))
+        .collect();
+    removed.sort();
+    removed.dedup_by(|a, b| a.guid == b.guid);
+    removed
 }
 
 /// The parse and notes stages, with the lock read alongside (each file is read by the
@@ -293,6 +329,10 @@ pub fn build(options: &Options, output: &Path) -> Result<(Summary, Extracted), E
 fn write_lock(extracted: &Extracted) -> Result<tempfile::NamedTempFile, Error> {
     let count = extracted.lock_len();
     let entry = |i| extracted.lock_entry(i);
-    let head = (&extracted.notetype, &extracted.note_options);
+    let head = lock::Head {
+        notetype: &extracted.notetype,
+        options: &extracted.note_options,
+        removed: &extracted.removed,
+    };
     lock::write_temp(&extracted.lock_path, head, count, entry)
 }

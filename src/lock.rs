@@ -105,12 +105,30 @@ impl Entry {
     }
 }
 
+/// What a lock says besides its cards.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    pub notetype: &'a NotetypeEntry,
+    pub options: &'a NoteOptions,
+    /// Notes removed from the notes that may still be in Anki (see [`Removed`]).
+    pub removed: &'a [Removed],
+}
+
+/// A note a build found removed from the notes: a package cannot delete it, so every
+/// later build repeats how to find it in Anki, until `--forget-removed`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Removed {
+    pub guid: String,
+    pub file: String,
+    pub term: String,
+}
+
 /// Writes a lock: sorted by guid, one entry per line. The entries are `entry(i)` for i
 /// below `count`, made as they are written (a lock holds one per card, so no second
 /// list of them is made).
 pub fn write_entries<'e, W: Write>(
     out: &mut W,
-    (notetype, options): (&NotetypeEntry, &NoteOptions),
+    head: Head<'_>,
     count: usize,
     entry: impl Fn(usize) -> EntryRef<'e>,
 ) -> std::io::Result<()> {
@@ -123,12 +141,20 @@ pub fn write_entries<'e, W: Write>(
     writeln!(out, "{{")?;
     writeln!(out, "  \"version\": {VERSION},")?;
     write!(out, "  \"notetype\": ")?;
-    serde_json::to_writer(&mut *out, notetype)?;
+    serde_json::to_writer(&mut *out, head.notetype)?;
     writeln!(out, ",")?;
-    if *options != NoteOptions::default() {
+    if *head.options != NoteOptions::default() {
         write!(out, "  \"options\": ")?;
-        serde_json::to_writer(&mut *out, options)?;
+        serde_json::to_writer(&mut *out, head.options)?;
         writeln!(out, ",")?;
+    }
+    if !head.removed.is_empty() {
+        write!(out, "  \"removed\": [")?;
+        for (n, removed) in head.removed.iter().enumerate() {
+            out.write_all(if n == 0 { b"\n    " } else { b",\n    " })?;
+            serde_json::to_writer(&mut *out, removed)?;
+        }
+        writeln!(out, "\n  ],")?;
     }
     write!(out, "  \"cards\": [")?;
     for (n, &i) in order.iter().enumerate() {
@@ -143,7 +169,7 @@ pub fn write_entries<'e, W: Write>(
 /// `persist`) once the package is written.
 pub fn write_temp<'e>(
     path: &Path,
-    head: (&NotetypeEntry, &NoteOptions),
+    head: Head<'_>,
     count: usize,
     entry: impl Fn(usize) -> EntryRef<'e>,
 ) -> Result<tempfile::NamedTempFile, Error> {
@@ -254,6 +280,8 @@ pub struct Lock {
     pub notetype: NotetypeEntry,
     /// The note options it was built with.
     pub options: NoteOptions,
+    /// Notes removed from the notes since, that may still be in Anki.
+    pub removed: Vec<Removed>,
     /// Sorted by guid.
     pub entries: Vec<Entry>,
 }
@@ -264,6 +292,8 @@ struct OnDisk {
     notetype: NotetypeEntry,
     #[serde(default)]
     options: NoteOptions,
+    #[serde(default)]
+    removed: Vec<Removed>,
     #[serde(deserialize_with = "entries")]
     cards: Vec<Entry>,
 }
@@ -378,6 +408,7 @@ impl Lock {
         Ok(Some(Lock {
             notetype: disk.notetype,
             options: disk.options,
+            removed: disk.removed,
             entries,
         }))
     }
@@ -385,7 +416,11 @@ impl Lock {
     /// The lock as text: stable, sorted, one card per line.
     pub fn to_text(&self) -> String {
         let mut out = Vec::with_capacity(64 + self.entries.len() * 300);
-        let head = (&self.notetype, &self.options);
+        let head = Head {
+            notetype: &self.notetype,
+            options: &self.options,
+            removed: &self.removed,
+        };
         let _ = write_entries(&mut out, head, self.entries.len(), |i| {
             self.entries[i].as_ref()
         });

@@ -22,6 +22,9 @@ pub struct Report {
     /// naming it by `path:line` and term, and what changed.
     pub kinds: [(&'static str, Vec<String>); 5],
     pub removed: Vec<Entry>,
+    /// The guids of every note removed from the notes, in this build or an earlier one,
+    /// that may still be in Anki: the search for them is shown on every build.
+    pub still_removed: Vec<String>,
 }
 
 const KINDS: [&str; 5] = ["added", "updated", "renamed", "moved", "removed"];
@@ -81,13 +84,13 @@ impl Report {
 
     /// An Anki browser search that finds exactly the removed notes, if any.
     pub fn removed_search(&self) -> Option<String> {
-        if self.removed.is_empty() {
+        if self.still_removed.is_empty() {
             return None;
         }
         let ids: Vec<String> = self
-            .removed
+            .still_removed
             .iter()
-            .map(|e| format!("Id:{}", e.guid))
+            .map(|guid| format!("Id:{guid}"))
             .collect();
         Some(format!(
             "\"note:{}\" ({})",
@@ -130,9 +133,12 @@ impl Report {
             }
         }
         if let Some(search) = self.removed_search() {
+            let n = self.still_removed.len();
+            let earlier = n - self.removed.len().min(n);
             let _ = writeln!(
                 out,
-                "a package cannot delete notes: to delete the removed ones, search in Anki's browser for\n  {search}"
+                "a package cannot delete notes: to delete the {n} removed from the notes{}, search in Anki's browser for\n  {search}\n  (then build once with --forget-removed, and this is no longer said)",
+                if earlier > 0 { format!(" ({earlier} in earlier builds)") } else { String::new() }
             );
         }
         out

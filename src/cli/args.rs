@@ -155,6 +155,10 @@ pub struct PackageArgs {
     /// stays as it was).
     #[arg(long)]
     keep_options: bool,
+    /// The notes removed from the notes are deleted in Anki: stop repeating how to find
+    /// them.
+    #[arg(long)]
+    forget_removed: bool,
 }
 
 impl PackageArgs {
@@ -164,6 +168,7 @@ impl PackageArgs {
         self.fetch.apply(&mut options);
         self.css.apply(&mut options)?;
         options.keep_options = self.keep_options;
+        options.forget_removed = self.forget_removed;
         let output = output_path(self.output, &options.inputs, "apkg")?;
         Ok((options, output))
     }
@@ -210,6 +215,7 @@ impl NotesArgs {
             extra_css: String::new(),
             config: self.config,
             keep_options: false,
+            forget_removed: false,
         })
     }
 }

@@ -662,3 +662,50 @@ fn each_command_takes_the_options_the_readme_table_gives_it() {
         );
     }
 }
+
+#[test]
+fn the_search_for_removed_notes_is_repeated_until_forgotten() {
+    use crate::anki::str_of;
+    let dir = notes_project("a.md", "# A\n\n- Kept: k\n- Gone: g\n");
+    build(dir.path(), &["notes"]);
+    let guid = cards_json(&run(dir.path(), &["cards", "notes"]))[1]["guid"].clone();
+    std::fs::write(dir.path().join("notes/a.md"), "# A\n\n- Kept: k\n").expect("write");
+    let search = format!("(Id:{})", str_of(&guid));
+    for (build_number, earlier) in [(1, ""), (2, " (1 in earlier builds)")] {
+        let out = run(
+            dir.path(),
+            &["build", "notes", "--offline", "-o", "out.apkg"],
+        );
+        let err = stderr(&out);
+        let said = format!("to delete the 1 removed from the notes{earlier}, search");
+        assert!(
+            err.contains(&said) && err.contains(&search),
+            "build {build_number}: {err}"
+        );
+    }
+    // Forgotten: said no more.
+    run(
+        dir.path(),
+        &[
+            "build",
+            "notes",
+            "--offline",
+            "-o",
+            "out.apkg",
+            "--forget-removed",
+        ],
+    );
+    let err = stderr(&run(
+        dir.path(),
+        &["build", "notes", "--offline", "-o", "out.apkg"],
+    ));
+    assert!(!err.contains("cannot delete"), "{err}");
+    // A removed card that comes back has its guid, and so its note, again.
+    std::fs::write(
+        dir.path().join("notes/a.md"),
+        "# A\n\n- Kept: k\n- Gone: g\n",
+    )
+    .expect("write");
+    let back = cards_json(&run(dir.path(), &["cards", "notes"]));
+    assert_eq!(back[1]["guid"], guid);
+}

@@ -101,6 +101,7 @@ fn options(dir: &std::path::Path) -> notes2anki::Options {
         extra_css: String::new(),
         config: None,
         keep_options: false,
+        forget_removed: false,
     }
 }
 
