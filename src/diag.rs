@@ -111,6 +111,28 @@ impl fmt::Display for Diagnostic {
         Ok(())
     }
 }
+/// The diagnostics in file order; an error if one of them is (bad settings), if there
+/// are no cards, or with `--strict` if there is any warning.
+pub fn refuse_or_keep(
+    notes: &[crate::Note],
+    mut diagnostics: Vec<Diagnostic>,
+    options: &crate::Options,
+) -> Result<Vec<Diagnostic>, crate::Error> {
+    diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+    let is_error = |d: &Diagnostic| d.severity == Severity::Error;
+    if diagnostics.iter().any(is_error) {
+        return Err(crate::Error::Invalid(diagnostics)); // bad settings in front matter
+    }
+    if notes.is_empty() {
+        let path = options.inputs.first().cloned().unwrap_or_default();
+        return Err(crate::Error::NoCards { path });
+    }
+    if options.strict && !diagnostics.is_empty() {
+        return Err(crate::Error::Invalid(all_errors(diagnostics)));
+    }
+    Ok(diagnostics)
+}
+
 /// `--strict`: every warning as an error, shown with its source line.
 pub fn all_errors(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
     let mut texts: std::collections::BTreeMap<PathBuf, Option<String>> = Default::default();

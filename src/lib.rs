@@ -117,7 +117,7 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let names = load::lock_names(&files, &lock_path);
     timings.read = lap.next();
     let (mut per_file, old_lock, lock_read) =
-        parse_with_lock(&files, &names, &lock_path, options, &mut diagnostics)?;
+        notes::parse_with_lock(&files, &names, &lock_path, options, &mut diagnostics)?;
     (timings.parse, timings.read) = (lap.next(), timings.read + lock_read);
 
     let (media, media_diagnostics) = media::resolve_all(&mut per_file, options);
@@ -134,14 +134,14 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
     let (notetype, note_options, trial) = lock::for_build(old_lock.as_ref(), options);
     let lock_dir = temp::folder_of(&lock_path);
     let had_lock = old_lock.is_some();
-    let removed = still_removed(old_lock.as_ref(), &assignment.removed, &notes, options);
+    let removed = lock::still_removed(old_lock.as_ref(), &assignment.removed, &notes, options);
     let mut report = Report::new(&notes, &keys, assignment.removed, had_lock, &lock_dir);
     report.still_removed = removed.iter().map(|r| r.guid.clone()).collect();
     drop(old_lock);
     memory::release(); // the id stage's tables, and the old lock
     timings.ids = lap.next();
 
-    let diagnostics = refuse_or_keep(&notes, diagnostics, options)?;
+    let diagnostics = diag::refuse_or_keep(&notes, diagnostics, options)?;
     Ok(Extracted {
         notes,
         media,
@@ -157,89 +157,6 @@ pub fn extract(options: &Options) -> Result<Extracted, Error> {
         trial,
         removed,
     })
-}
-
-/// The notes removed from the notes that may still be in Anki: the lock's, and this
-/// build's, but not those whose guid a card has again (the card came back).
-fn still_removed(
-    old: Option<&lock::Lock>,
-    now_removed: &[lock::Entry],
-    notes: &[Note],
-    options: &Options,
-) -> Vec<lock::Removed> {
-    if options.forget_removed {
-        return Vec::new();
-    }
-    let in_use: std::collections::BTreeSet<&str> =
-        notes.iter().map(|n| n.ids.guid.as_str()).collect();
-    let earlier = old.map_or(&[][..], |l| &l.removed).iter().cloned();
-    let now = now_removed.iter().map(|e| lock::Removed {
-        guid: e.guid.clone(),
-        file: e.file.to_string(),
-        term: e.term.clone(),
-    });
-    let mut removed: Vec<lock::Removed> = earlier
-        .chain(now)
-        .filter(|r| !in_use.contains(r.guid.as_str()))
-        .collect();
-    removed.sort();
-    removed.dedup_by(|a, b| a.guid == b.guid);
-    removed
-}
-
-/// The parse and notes stages, with the lock read alongside (each file is read by the
-/// worker that parses it, so only the files being parsed are in memory at once). The
-/// files' diagnostics join `diagnostics`; an unreadable file, or lock, is an error.
-fn parse_with_lock(
-    files: &[load::NoteFile],
-    names: &[std::sync::Arc<str>],
-    lock_path: &Path,
-    options: &Options,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> Result<
-    (
-        Vec<notes::FileNotes>,
-        Option<lock::Lock>,
-        std::time::Duration,
-    ),
-    Error,
-> {
-    let ((old_lock, lock_read), parsed) = rayon::join(
-        || timed(|| lock::Lock::read(lock_path)),
-        || notes::parse_all(files, names, options),
-    );
-    memory::release(); // what parsing freed
-    let mut per_file = parsed.map_err(|unreadable| {
-        diagnostics.extend(unreadable);
-        Error::Invalid(std::mem::take(diagnostics))
-    })?;
-    let old_lock = old_lock?;
-    for file in &mut per_file {
-        diagnostics.append(&mut file.diagnostics);
-    }
-    Ok((per_file, old_lock, lock_read))
-}
-
-/// The diagnostics in file order; an error if one of them is (bad settings), if there
-/// are no cards, or with `--strict` if there is any warning.
-fn refuse_or_keep(
-    notes: &[Note],
-    mut diagnostics: Vec<Diagnostic>,
-    options: &Options,
-) -> Result<Vec<Diagnostic>, Error> {
-    diagnostics.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
-    let is_error = |d: &Diagnostic| d.severity == diag::Severity::Error;
-    if diagnostics.iter().any(is_error) {
-        return Err(Error::Invalid(diagnostics)); // bad settings in front matter
-    }
-    if notes.is_empty() {
-        let path = options.inputs.first().cloned().unwrap_or_default();
-        return Err(Error::NoCards { path });
-    }
-    if options.strict && !diagnostics.is_empty() {
-        return Err(Error::Invalid(diag::all_errors(diagnostics)));
-    }
-    Ok(diagnostics)
 }
 
 /// What a build wrote.

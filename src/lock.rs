@@ -463,6 +463,34 @@ fn repeated_guid(path: &Path) -> Error {
     bad_lock(path, 0, "a guid appears twice".into())
 }
 
+/// The notes removed from the notes that may still be in Anki: the lock's, and this
+/// build's, but not those whose guid a card has again (the card came back).
+pub fn still_removed(
+    old: Option<&Lock>,
+    now_removed: &[Entry],
+    notes: &[crate::Note],
+    options: &crate::Options,
+) -> Vec<Removed> {
+    if options.forget_removed {
+        return Vec::new();
+    }
+    let in_use: std::collections::BTreeSet<&str> =
+        notes.iter().map(|n| n.ids.guid.as_str()).collect();
+    let earlier = old.map_or(&[][..], |l| &l.removed).iter().cloned();
+    let now = now_removed.iter().map(|e| Removed {
+        guid: e.guid.clone(),
+        file: e.file.to_string(),
+        term: e.term.clone(),
+    });
+    let mut removed: Vec<Removed> = earlier
+        .chain(now)
+        .filter(|r| !in_use.contains(r.guid.as_str()))
+        .collect();
+    removed.sort();
+    removed.dedup_by(|a, b| a.guid == b.guid);
+    removed
+}
+
 /// Where the lock goes by default: in the first input folder, or beside the first
 /// input file.
 pub fn default_path(inputs: &[PathBuf]) -> PathBuf {

@@ -56,6 +56,39 @@ pub fn parse_all(
     }
 }
 
+/// Every file's notes, the lock (if any) and how long reading it took.
+pub type Parsed = (
+    Vec<FileNotes>,
+    Option<crate::lock::Lock>,
+    std::time::Duration,
+);
+
+/// The parse and notes stages, with the lock read alongside (each file is read by the
+/// worker that parses it, so only the files being parsed are in memory at once). The
+/// files' diagnostics join `diagnostics`; an unreadable file, or lock, is an error.
+pub fn parse_with_lock(
+    files: &[NoteFile],
+    names: &[std::sync::Arc<str>],
+    lock_path: &std::path::Path,
+    options: &Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Parsed, crate::Error> {
+    let ((old_lock, lock_read), parsed) = rayon::join(
+        || crate::timings::timed(|| crate::lock::Lock::read(lock_path)),
+        || parse_all(files, names, options),
+    );
+    crate::memory::release(); // what parsing freed
+    let mut per_file = parsed.map_err(|unreadable| {
+        diagnostics.extend(unreadable);
+        crate::Error::Invalid(std::mem::take(diagnostics))
+    })?;
+    let old_lock = old_lock?;
+    for file in &mut per_file {
+        diagnostics.append(&mut file.diagnostics);
+    }
+    Ok((per_file, old_lock, lock_read))
+}
+
 /// Each file's notes, or why it cannot be read.
 fn each_file(
     files: &[NoteFile],
