@@ -53,6 +53,18 @@ fn measure(cmd: &mut Command) -> Run {
     }
 }
 
+/// `notes2anki build notes` in `dir`, offline, with timings, at a fixed clock.
+fn build_command(bin: &str, dir: &Path, package: &Path, lock: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1795700000")
+        .args(["build", "notes", "--offline", "--timings", "-o"])
+        .arg(package)
+        .arg("--lock")
+        .arg(lock);
+    cmd
+}
+
 fn median(mut runs: Vec<Run>) -> Run {
     runs.sort_by_key(|r| r.wall);
     let mid = runs.len() / 2;
@@ -150,14 +162,7 @@ fn main() {
             if !lock_present {
                 let _ = std::fs::remove_file(&lock);
             }
-            let mut cmd = Command::new(bin);
-            cmd.current_dir(&dir)
-                .env("SOURCE_DATE_EPOCH", "1795700000")
-                .args(["build", "notes", "--offline", "--timings", "-o"])
-                .arg(&package)
-                .arg("--lock")
-                .arg(&lock);
-            measure(&mut cmd)
+            measure(&mut build_command(bin, &dir, &package, &lock))
         };
         // One run first, not counted: the binary and the notes into the page cache.
         let _ = build(false);
@@ -190,14 +195,7 @@ fn main() {
             let lock = coded.join("notes2anki.lock");
             let build_coded = || {
                 let _ = std::fs::remove_file(&lock);
-                let mut cmd = Command::new(bin);
-                cmd.current_dir(&coded)
-                    .env("SOURCE_DATE_EPOCH", "1795700000")
-                    .args(["build", "notes", "--offline", "--timings", "-o"])
-                    .arg(&out)
-                    .arg("--lock")
-                    .arg(&lock);
-                measure(&mut cmd)
+                measure(&mut build_command(bin, &coded, &out, &lock))
             };
             let _ = build_coded();
             let coded_run = median((0..runs).map(|_| build_coded()).collect());
