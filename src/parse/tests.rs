@@ -1,6 +1,7 @@
 //! One test per rule of docs/notes-format.md, on small notes of our own.
 
 use super::*;
+use crate::settings::Style;
 
 fn cards(md: &str) -> Vec<Card> {
     parse(
@@ -387,6 +388,22 @@ const PIECES: &[&str] = &[
     "- [x] ",
     "ア",
     "---\ntags: [a]\n---\n",
+    // The styles' shapes.
+    "| a | b |\n|---|---|\n| c | d |\n",
+    "| |\n|-|\n",
+    "1. Why?\n",
+    "   - [x] yes\n",
+    "- [ ] no\n",
+    "  - Answer: it\n",
+    "```python\nx = 1\n```\n",
+    "```\n",
+    "```rust\n",
+    " - ",
+    " → ",
+    "**B** – ",
+    "### H:\n",
+    "## Overview\n",
+    "---\nanki: {cards: [headings, tables]}\n---\n",
 ];
 
 /// Never a panic: thousands of notes stitched at random from awkward fragments.
@@ -399,15 +416,26 @@ fn random_notes_never_panic() {
         state ^= state << 17;
         state
     };
-    for _ in 0..3000 {
+    // Every style on in every other note.
+    let mut every_style = FileMeta::plain("r", Path::new(""));
+    let all = [
+        Style::Outline,
+        Style::Headings,
+        Style::Tables,
+        Style::Dashes,
+    ];
+    every_style.settings.apply(Some(&all), None, None);
+    for n in 0..3000 {
         let len = (next() % 60) as usize;
         let md: String = (0..len)
             .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
             .collect();
-        let parsed = parse(
-            &Source::new("r.md", md.clone()),
-            &FileMeta::plain("r", Path::new("")),
-        );
+        let meta = if n % 2 == 0 {
+            FileMeta::plain("r", Path::new(""))
+        } else {
+            every_style.clone()
+        };
+        let parsed = parse(&Source::new("r.md", md.clone()), &meta);
         for card in &parsed.cards {
             assert!(!card.term_text.is_empty(), "{md:?}");
             assert!(card.location.line >= 1, "{md:?}");

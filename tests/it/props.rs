@@ -80,6 +80,14 @@ const PIECES: &[&str] = &[
     "- [x] ",
     "ア",
     "---\ntags: [a]\n---\n",
+    // The styles' shapes (quiz and dashes are on everywhere; the others by front matter).
+    "| a | b |\n|---|---|\n| c | d |\n",
+    "1. Why?\n",
+    "   - [x] yes\n",
+    "  - Answer: it\n",
+    "```python\nx = 1\n```\n",
+    "**B** – ",
+    "---\nanki: {cards: [headings, tables, outline, dashes]}\n---\n",
 ];
 
 pub fn markdown() -> impl Strategy<Value = String> {
