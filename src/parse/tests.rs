@@ -1,6 +1,7 @@
 //! One test per rule of docs/notes-format.md, on small notes of our own.
 
 use super::*;
+use crate::corpus::FRAGMENTS;
 use crate::settings::Style;
 
 fn cards(md: &str) -> Vec<Card> {
@@ -308,104 +309,6 @@ fn nested_cards_deep_context_chain() {
     );
 }
 
-/// Awkward fragments that random notes are stitched from.
-const PIECES: &[&str] = &[
-    "- ",
-    "* ",
-    "1. ",
-    "  ",
-    "\t",
-    "    ",
-    "\n",
-    "\r\n",
-    "\n\n",
-    "# ",
-    "## ",
-    ": ",
-    ":",
-    "：",
-    "**",
-    "*",
-    "_",
-    "`",
-    "```",
-    "~~",
-    "$",
-    "$$",
-    "[",
-    "](",
-    ")",
-    "![",
-    "<img src=",
-    "\"",
-    "'",
-    ">",
-    "<!-- anki: skip -->",
-    "<!-- anki: reverse -->",
-    "<!-- anki: id=x -->",
-    "<!--",
-    "-->",
-    "|",
-    "|---|",
-    "http://a:1",
-    "10:30",
-    "arn:a:b::c",
-    "term",
-    "用語",
-    "。",
-    "?",
-    "\u{3000}",
-    "\u{feff}",
-    "&amp;",
-    "<b>",
-    "</b>",
-    "\\",
-    "[^1]",
-    "- [ ] ",
-    "Term\n: def\n",
-    "<div>",
-    "</div>",
-    "a.png",
-    "%20",
-    "é",
-    "e\u{301}",
-    // Obsidian's syntax, and what looks like it.
-    "[[",
-    "]]",
-    "![[",
-    "|300",
-    "==",
-    "%%",
-    "#tag",
-    " #a/b",
-    "^block-1",
-    "> [!note] ",
-    "[!tip]-",
-    ":smile:",
-    ":x",
-    "xray:Put",
-    "ec2:*",
-    "- [x] ",
-    "ア",
-    "---\ntags: [a]\n---\n",
-    // The styles' shapes.
-    "| a | b |\n|---|---|\n| c | d |\n",
-    "| |\n|-|\n",
-    "1. Why?\n",
-    "   - [x] yes\n",
-    "- [ ] no\n",
-    "  - Answer: it\n",
-    "```python\nx = 1\n```\n",
-    "```\n",
-    "```rust\n",
-    " - ",
-    " → ",
-    "**B** – ",
-    "### H:\n",
-    "## Overview\n",
-    "---\nanki: {cards: [headings, tables]}\n---\n",
-];
-
 /// Never a panic: thousands of notes stitched at random from awkward fragments.
 #[test]
 fn random_notes_never_panic() {
@@ -428,7 +331,7 @@ fn random_notes_never_panic() {
     for n in 0..3000 {
         let len = (next() % 60) as usize;
         let md: String = (0..len)
-            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
             .collect();
         let meta = if n % 2 == 0 {
             FileMeta::plain("r", Path::new(""))
