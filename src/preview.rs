@@ -9,6 +9,7 @@ use base64::Engine;
 use crate::apkg::notetype;
 use crate::media::MediaFiles;
 use crate::parse::escape_attr as escape;
+use crate::report::plural;
 use crate::Note;
 
 /// The page's own style, after the note type's CSS.
@@ -78,7 +79,6 @@ pub fn render(notes: &[Note], media: &MediaFiles, extra_css: &str) -> String {
 fn head(page: &mut String, notes: &[Note], extra_css: &str) {
     // As the command line counts them: notes, and the cards they make.
     let cards: usize = notes.iter().map(|n| n.ids.card_ids.len().max(1)).sum();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let count = format!("{}, {}", plural(notes.len(), "note"), plural(cards, "card"));
     let decks = notes
         .iter()

@@ -7,6 +7,11 @@ use crate::ids::{CardKey, Change};
 use crate::lock::Entry;
 use crate::note::Note;
 
+/// `1 card`, `2 cards`: a count and its noun, as everything this tool prints says it.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Lines shown per kind of change, unless `--verbose`.
 const LINES_PER_KIND: usize = 20;
 

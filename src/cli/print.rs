@@ -19,9 +19,7 @@ const BOLD: Style = Style::new().bold();
 /// Warnings of a group shown before `… and N more`.
 const SHOWN_PER_GROUP: usize = 3;
 
-pub fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
+pub use notes2anki::report::plural;
 
 /// A diagnostic with its severity in colour.
 fn coloured(d: &Diagnostic) -> String {
