@@ -53,6 +53,24 @@ fn headless(page: &Path, size: (u32, u32), extra: &[String]) -> std::process::Ou
         .expect("run chromium")
 }
 
+/// The preview of the notes in `dir`, written to `dir/out/<name>.html`.
+fn preview(dir: &Path, name: &str) -> PathBuf {
+    let page = dir.join(format!("out/{name}.html"));
+    let out = run(
+        dir,
+        &["preview", "--offline", "-o", page.to_str().unwrap_or("")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    page
+}
+
+/// Where the screenshots are kept for a person to look at.
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preview-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts");
+    dir
+}
+
 fn attribute(dom: &str, name: &str) -> Option<String> {
     let start = dom.find(&format!("{name}=\""))? + name.len() + 2;
     let end = dom[start..].find('"')? + start;
@@ -66,12 +84,7 @@ fn the_preview_shows_every_card_and_image_on_desktop_and_phone() {
     }
     let project = fixture_project("images");
     let dir = project.path();
-    let page = dir.join("out/preview.html");
-    let out = run(
-        dir,
-        &["preview", "--offline", "-o", page.to_str().unwrap_or("")],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let page = preview(dir, "preview");
     let cards = cards_json(&run(dir, &["cards"]));
     let media_refs: usize = cards
         .iter()
@@ -80,8 +93,7 @@ fn the_preview_shows_every_card_and_image_on_desktop_and_phone() {
             html.matches("src=\\\"n2a-").count()
         })
         .sum();
-    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preview-artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts");
+    let artifacts = artifacts();
     for (name, size) in [("desktop", (1280, 900)), ("phone", (390, 844))] {
         let dom = headless(&page, size, &["--dump-dom".into()]);
         let dom = String::from_utf8_lossy(&dom.stdout);
@@ -234,12 +246,7 @@ fn japanese_is_drawn_with_a_real_font_not_boxes() {
     );
     // And the seed's preview, which holds it, renders its cards.
     let dir = seed_project();
-    let page = dir.path().join("out/seed.html");
-    let out = run(
-        dir.path(),
-        &["preview", "--offline", "-o", page.to_str().unwrap_or("")],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    let page = preview(dir.path(), "seed");
     let dom = headless(&page, (1000, 800), &["--dump-dom".into()]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert_eq!(
@@ -283,14 +290,8 @@ fn highlighted_code_shows_in_colour_in_the_preview_light_and_dark() {
     }
     let project = fixture_project("code");
     let dir = project.path();
-    let page = dir.join("out/code.html");
-    let out = run(
-        dir,
-        &["preview", "--offline", "-o", page.to_str().unwrap_or("")],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let artifacts = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preview-artifacts");
-    std::fs::create_dir_all(&artifacts).expect("artifacts");
+    let page = preview(dir, "code");
+    let artifacts = artifacts();
     for mode in ["light", "dark"] {
         let shot = artifacts.join(format!("code-{mode}.png"));
         let url = format!("{}#{mode}", page.display());
