@@ -474,20 +474,29 @@ pub fn still_removed(
     if options.forget_removed {
         return Vec::new();
     }
-    let in_use: std::collections::BTreeSet<&str> =
-        notes.iter().map(|n| n.ids.guid.as_str()).collect();
     let earlier = old.map_or(&[][..], |l| &l.removed).iter().cloned();
     let now = now_removed.iter().map(|e| Removed {
         guid: e.guid.clone(),
         file: e.file.to_string(),
         term: e.term.clone(),
     });
-    let mut removed: Vec<Removed> = earlier
-        .chain(now)
-        .filter(|r| !in_use.contains(r.guid.as_str()))
-        .collect();
+    let mut removed: Vec<Removed> = earlier.chain(now).collect();
+    if removed.is_empty() {
+        return removed; // most builds: no list of every card's guid is made
+    }
     removed.sort();
     removed.dedup_by(|a, b| a.guid == b.guid);
+    let is_removed = |guid: &str| {
+        removed
+            .binary_search_by(|r| r.guid.as_str().cmp(guid))
+            .is_ok()
+    };
+    let back: std::collections::BTreeSet<&str> = notes
+        .iter()
+        .map(|n| n.ids.guid.as_str())
+        .filter(|guid| is_removed(guid))
+        .collect();
+    removed.retain(|r| !back.contains(r.guid.as_str()));
     removed
 }
 

@@ -16,6 +16,8 @@ pub struct Section {
     pub tags: Vec<String>,
     /// The `Source` field (HTML): the file and the section path.
     pub source: String,
+    /// The hash of `tags` (for the change report): made once for the section.
+    pub tags_hash: Hash,
 }
 
 /// A card ready to become an Anki note: every field final.
@@ -193,9 +195,9 @@ pub fn content_hash(note: &Note) -> Hash {
     ])
 }
 
-/// Hash of a note's tags (for the change report).
-pub fn tags_hash(note: &Note) -> Hash {
-    hash_parts(note.tags().iter().map(String::as_str))
+/// Hash of tags (for the change report).
+pub fn tags_hash(tags: &[String]) -> Hash {
+    hash_parts(tags.iter().map(String::as_str))
 }
 
 /// Hash of a note's media files' names (for the change report).

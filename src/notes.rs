@@ -198,7 +198,7 @@ fn note_of(
         file: file_name.clone(),
         definition,
         content,
-        tags: note::tags_hash(&note),
+        tags: note.section.tags_hash,
         media: note::media_hash(&note),
         templates: 1 + usize::from(reverse),
         location,
@@ -229,9 +229,11 @@ impl SharedSection {
             return s.shared.clone();
         }
         let source = note::source_field(display_name(file_name), &card.sections);
+        let tags = note::tags(card, options);
         let shared = Arc::new(note::Section {
             deck: note::deck_name(card, options),
-            tags: note::tags(card, options),
+            tags_hash: note::tags_hash(&tags),
+            tags,
             source: note::strip_controls(parse::escape_attr(&source)),
         });
         *last = Some(SharedSection {
