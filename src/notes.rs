@@ -57,7 +57,7 @@ pub fn parse_all(
 }
 
 /// Every file's notes, the lock (if any) and how long reading it took.
-pub type Parsed = (
+pub type ParsedWithLock = (
     Vec<FileNotes>,
     Option<crate::lock::Lock>,
     std::time::Duration,
@@ -72,7 +72,7 @@ pub fn parse_with_lock(
     lock_path: &std::path::Path,
     options: &Options,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Result<Parsed, crate::Error> {
+) -> Result<ParsedWithLock, crate::Error> {
     let ((old_lock, lock_read), parsed) = rayon::join(
         || crate::timings::timed(|| crate::lock::Lock::read(lock_path)),
         || parse_all(files, names, options),
